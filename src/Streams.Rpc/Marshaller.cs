@@ -1,0 +1,16 @@
+using System.Buffers;
+
+namespace Streams.Rpc;
+
+/// <summary>Turns messages of type <typeparamref name="T"/> into bytes and back.</summary>
+public abstract class Marshaller<T>
+{
+    /// <summary>The serialized size of <paramref name="message"/> in bytes.</summary>
+    public abstract int Measure(T message);
+
+    /// <summary>Writes <paramref name="message"/>, exactly <see cref="Measure"/> bytes, to <paramref name="output"/>.</summary>
+    public abstract void Write(T message, IBufferWriter<byte> output);
+
+    /// <summary>Reads a message from <paramref name="input"/>, which holds exactly one message.</summary>
+    public abstract T Read(in ReadOnlySequence<byte> input);
+}
