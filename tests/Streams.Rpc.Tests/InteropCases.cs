@@ -155,6 +155,23 @@ public static class InteropCases
         var sent = await Assert.ThrowsAsync<RpcException>(async () => await client.UnaryAsync(new EchoRequest { Payload = Bytes(Limit + 1, i => 1) }, Timeout()));
         Assert.Equal(StatusCode.ResourceExhausted, sent.StatusCode);
 
+        // A client stream's reply is tiny, so only the server's receive limit can refuse it.
+        using (var upload = client.ClientStream(Timeout()))
+        {
+            try
+            {
+                await upload.RequestStream.WriteAsync(new EchoRequest { Payload = Bytes(Limit + 1, i => 1) });
+                await upload.RequestStream.CompleteAsync();
+            }
+            catch (RpcException)
+            {
+                // The server may refuse before the write completes; the response shows why.
+            }
+
+            var refused = await Assert.ThrowsAsync<RpcException>(async () => await upload);
+            Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
+        }
+
         using var call = client.ServerStream(new EchoRequest { ResponseCount = 1, ResponseSize = Limit + 1 }, Timeout());
         var received = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext());
         Assert.Equal(StatusCode.ResourceExhausted, received.StatusCode);

@@ -402,12 +402,14 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientCall
         }
 
         _deadlineTimer?.Dispose();
-        _requestStream?.Abort();
         if (status.Code != StatusCode.OK)
         {
-            // Stop sending: the server has given its answer.
             _headers.TrySetException(new RpcException(status, trailers));
         }
+
+        // The server has given its answer: stop sending. A write blocked on flow control (the
+        // server stopped reading without resetting the stream) fails now with this status.
+        Abort();
     }
 
     /// <summary>Turns any failure into the call's status and returns the exception to throw.</summary>
@@ -415,7 +417,6 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientCall
     {
         var (status, trailers) = Map(ex);
         Finish(status, trailers);
-        Abort();
         var final = _status!.Value;
         return ex is RpcException same && same.Status == final ? same : new RpcException(final, _trailers, ex);
     }
