@@ -35,7 +35,8 @@ public sealed class RpcTestServer : IAsyncDisposable
         HttpProtocols protocols = HttpProtocols.Http2,
         Action<IServiceCollection>? services = null,
         Action<WebApplication>? pipeline = null,
-        LogLevel minimumLogLevel = LogLevel.Warning)
+        LogLevel minimumLogLevel = LogLevel.Warning,
+        Action<KestrelServerOptions>? kestrelOptions = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -44,6 +45,7 @@ public sealed class RpcTestServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.ConfigureHttp2ForRpc();
+            kestrelOptions?.Invoke(kestrel);
             kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = protocols);
         });
         builder.Services.AddStreamsRpc(configure);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Http.Headers;
@@ -13,6 +14,7 @@ namespace Streams.Rpc.Client;
 internal sealed class ClientCall<TRequest, TResponse> : IClientCall
 {
     private const string UserAgent = "streams-rpc-dotnet/1.0";
+    private const int MaxTransparentRetries = 5;
 
     private readonly RpcChannel _channel;
     private readonly Method<TRequest, TResponse> _method;
@@ -31,6 +33,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientCall
     private bool _cancelled;
     private int _writing;
     private bool _requestCompleted;
+    private bool _writeStarted;
     private string? _encoding;
     private HttpResponseMessage? _httpResponse;
 
@@ -46,7 +49,9 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientCall
     /// <summary>Starts a call with one request message (unary, server streaming).</summary>
     public void Start(TRequest request)
     {
-        var frame = new PooledBufferWriter();
+        // An exact array, not a pooled one: HttpClient may still be reading the body when the call
+        // ends, so no moment is safe to hand a pooled buffer back.
+        var frame = new ArrayBufferWriter<byte>(MessageFraming.HeaderLength + 256);
         try
         {
             MessageFraming.Write(frame, request, _method.RequestMarshaller, _channel.Options.MaxSendMessageSizeBytes, Compress);
@@ -54,24 +59,66 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientCall
         catch (RpcException ex)
         {
             // Too large to send: the call fails without reaching the server, like any other failure.
-            frame.Dispose();
-            Finish(ex.Status, null);
-            _response = Task.FromException<HttpResponseMessage>(ex);
-            _headers.TrySetException(ex);
+            FailBeforeSending(ex.Status);
             return;
         }
 
-        Send(new UnaryRequestContent(frame));
+        var body = frame.WrittenMemory;
+        Send(() => new UnaryRequestContent(body));
     }
 
     /// <summary>Starts a call whose requests the caller streams (client streaming, duplex).</summary>
     public void StartStreaming()
     {
         _requestStream = new StreamingRequestContent();
-        Send(_requestStream);
+        Send(() =>
+        {
+            lock (_lock)
+            {
+                // A retry needs a fresh body; it is only attempted before the first write.
+                if (_requestStream.RequestStream.IsCompleted)
+                {
+                    _requestStream.Abort();
+                    _requestStream = new StreamingRequestContent();
+                }
+
+                return _requestStream;
+            }
+        });
     }
 
-    private void Send(HttpContent content)
+    private void Send(Func<HttpContent> body)
+    {
+        if (_options.Deadline is { } deadline)
+        {
+            var remaining = deadline - _channel.Options.TimeProvider.GetUtcNow();
+            if (remaining <= TimeSpan.Zero)
+            {
+                _deadlineHit = true;
+                FailBeforeSending(new RpcStatus(StatusCode.DeadlineExceeded, "Deadline exceeded before the call was sent."));
+                return;
+            }
+
+            _deadlineTimer = _channel.Options.TimeProvider.CreateTimer(static state => ((ClientCall<TRequest, TResponse>)state!).OnDeadline(), this, remaining, Timeout.InfiniteTimeSpan);
+        }
+
+        if (_options.CancellationToken.CanBeCanceled)
+        {
+            _userRegistration = _options.CancellationToken.UnsafeRegister(static state => ((ClientCall<TRequest, TResponse>)state!).Cancel(), this);
+        }
+
+        _response = SendAsync(body);
+    }
+
+    private void FailBeforeSending(RpcStatus status)
+    {
+        var error = new RpcException(status);
+        Finish(status, null);
+        _response = Task.FromException<HttpResponseMessage>(error);
+        _headers.TrySetException(error);
+    }
+
+    private HttpRequestMessage CreateRequest(HttpContent content)
     {
         var message = new HttpRequestMessage(HttpMethod.Post, new Uri(_channel.Address, _method.Path))
         {
@@ -98,43 +145,34 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientCall
 
         if (_options.Deadline is { } deadline)
         {
-            var remaining = deadline - _channel.Options.TimeProvider.GetUtcNow();
-            if (remaining <= TimeSpan.Zero)
-            {
-                // Already late: fail without sending anything.
-                _deadlineHit = true;
-                Finish(new RpcStatus(StatusCode.DeadlineExceeded, "Deadline exceeded before the call was sent."), null);
-                message.Dispose();
-                _response = Task.FromException<HttpResponseMessage>(new RpcException(_status!.Value));
-                _headers.TrySetException(new RpcException(_status.Value));
-                return;
-            }
-
-            headers.TryAddWithoutValidation("grpc-timeout", GrpcTimeout.Format(remaining));
-            _deadlineTimer = _channel.Options.TimeProvider.CreateTimer(static state => ((ClientCall<TRequest, TResponse>)state!).OnDeadline(), this, remaining, Timeout.InfiniteTimeSpan);
+            headers.TryAddWithoutValidation("grpc-timeout", GrpcTimeout.Format(deadline - _channel.Options.TimeProvider.GetUtcNow()));
         }
 
-        if (_options.CancellationToken.CanBeCanceled)
-        {
-            _userRegistration = _options.CancellationToken.UnsafeRegister(static state => ((ClientCall<TRequest, TResponse>)state!).Cancel(), this);
-        }
-
-        _response = SendAsync(message);
+        return message;
     }
 
-    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage message)
+    private async Task<HttpResponseMessage> SendAsync(Func<HttpContent> body)
     {
         HttpResponseMessage response;
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            response = await _channel.Invoker.SendAsync(message, _abort.Token).ConfigureAwait(false);
-            _httpResponse = response;
-        }
-        catch (Exception ex)
-        {
-            var error = Fail(ex);
-            _headers.TrySetException(error);
-            throw error;
+            try
+            {
+                response = await _channel.Invoker.SendAsync(CreateRequest(body()), _abort.Token).ConfigureAwait(false);
+                _httpResponse = response;
+                break;
+            }
+            catch (Exception ex) when (attempt < MaxTransparentRetries && IsRefusedStream(ex) && CanResend())
+            {
+                // REFUSED_STREAM means the server processed nothing (typically: more streams than
+                // its limit before its SETTINGS arrived), so sending again is safe.
+            }
+            catch (Exception ex)
+            {
+                var error = Fail(ex);
+                _headers.TrySetException(error);
+                throw error;
+            }
         }
 
         try
@@ -149,6 +187,27 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientCall
             _headers.TrySetException(error);
             throw error;
         }
+    }
+
+    private bool CanResend()
+    {
+        lock (_lock)
+        {
+            return _status is null && !_abort.IsCancellationRequested && !_writeStarted;
+        }
+    }
+
+    private static bool IsRefusedStream(Exception ex)
+    {
+        for (var inner = ex; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is HttpProtocolException { ErrorCode: 0x7 })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private void ReadResponseHeaders(HttpResponseMessage response)
@@ -263,6 +322,11 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientCall
         try
         {
             ThrowIfFinished();
+            lock (_lock)
+            {
+                _writeStarted = true;
+            }
+
             using var frame = new PooledBufferWriter();
             MessageFraming.Write(frame, message, _method.RequestMarshaller, _channel.Options.MaxSendMessageSizeBytes, Compress);
             using var registration = cancellationToken.CanBeCanceled

@@ -28,6 +28,8 @@ public static class RpcHostingExtensions
             return true;
         });
         services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.TryAddSingleton<RpcServerTelemetry>();
         services.TryAddSingleton<RpcRequestDispatcher>();
         services.TryAddSingleton<HealthStatusRegistry>();
         services.AddRpcService<HealthService>();

@@ -18,9 +18,10 @@ public sealed partial class RpcRequestDispatcher
     private readonly RpcServerOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
+    private readonly RpcServerTelemetry _telemetry;
 
     /// <summary>Creates a dispatcher over every registered service.</summary>
-    public RpcRequestDispatcher(IEnumerable<IRpcService> services, IOptions<RpcServerOptions> options, ILogger<RpcRequestDispatcher> logger, TimeProvider timeProvider)
+    public RpcRequestDispatcher(IEnumerable<IRpcService> services, IOptions<RpcServerOptions> options, ILogger<RpcRequestDispatcher> logger, TimeProvider timeProvider, RpcServerTelemetry telemetry)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(options);
@@ -28,6 +29,7 @@ public sealed partial class RpcRequestDispatcher
         _options.Validate();
         _logger = logger;
         _timeProvider = timeProvider;
+        _telemetry = telemetry;
         var binder = new RpcServiceBinder();
         foreach (var service in services)
         {
@@ -153,6 +155,22 @@ public sealed partial class RpcRequestDispatcher
 
     private async Task RunAsync(ServerMethod method, ServerCallContext call)
     {
+        var started = _timeProvider.GetTimestamp();
+        var activity = _telemetry.StartCall(call.Method);
+        var code = StatusCode.Cancelled;
+        try
+        {
+            code = await InvokeAsync(method, call).ConfigureAwait(false);
+        }
+        finally
+        {
+            _telemetry.EndCall(activity, call.Method, code, _timeProvider.GetElapsedTime(started));
+        }
+    }
+
+    /// <summary>Runs the method and sends its status; returns that status (CANCELLED when the client left).</summary>
+    private async Task<StatusCode> InvokeAsync(ServerMethod method, ServerCallContext call)
+    {
         RpcStatus status;
         Metadata? trailers = null;
         try
@@ -177,7 +195,7 @@ public sealed partial class RpcRequestDispatcher
                 LogClientCancelled(ex, call.Method, call.Peer);
             }
 
-            return;
+            return StatusCode.Cancelled;
         }
         catch (RpcException ex)
         {
@@ -197,6 +215,7 @@ public sealed partial class RpcRequestDispatcher
         }
 
         call.Complete(status, trailers);
+        return status.Code;
     }
 
     private static RpcStatus DeadlineStatus() => new(StatusCode.DeadlineExceeded, "Deadline exceeded: the call's grpc-timeout passed before the server finished.");

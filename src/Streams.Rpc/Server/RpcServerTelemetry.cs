@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Streams.Rpc.Server;
+
+/// <summary>
+/// Traces and metrics of served calls, named after the OpenTelemetry RPC conventions. Exporters
+/// subscribe to <see cref="SourceName"/> (activities) and <see cref="SourceName"/> (meter).
+/// </summary>
+public sealed class RpcServerTelemetry : IDisposable
+{
+    /// <summary>The name of both the activity source and the meter.</summary>
+    public const string SourceName = "Streams.Rpc";
+
+    private readonly Meter _meter;
+    private readonly Histogram<double> _duration;
+
+    /// <summary>Creates the instruments on a meter from <paramref name="meterFactory"/>.</summary>
+    public RpcServerTelemetry(IMeterFactory meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        _meter = meterFactory.Create(SourceName);
+        _duration = _meter.CreateHistogram<double>("rpc.server.duration", unit: "ms", description: "Duration of served gRPC calls, by method and status code.");
+    }
+
+    /// <summary>The activity source of server calls.</summary>
+    public ActivitySource ActivitySource { get; } = new(SourceName);
+
+    /// <summary>Starts the span of one call, or null when nobody listens.</summary>
+    public Activity? StartCall(string path)
+    {
+        var activity = ActivitySource.StartActivity(path.TrimStart('/'), ActivityKind.Server);
+        if (activity is not null)
+        {
+            activity.SetTag("rpc.system", "grpc");
+            var slash = path.LastIndexOf('/');
+            if (slash > 0)
+            {
+                activity.SetTag("rpc.service", path[1..slash]);
+                activity.SetTag("rpc.method", path[(slash + 1)..]);
+            }
+        }
+
+        return activity;
+    }
+
+    /// <summary>Records the end of one call.</summary>
+    public void EndCall(Activity? activity, string path, StatusCode code, TimeSpan elapsed)
+    {
+        if (activity is not null)
+        {
+            activity.SetTag("rpc.grpc.status_code", (int)code);
+            if (code != StatusCode.OK)
+            {
+                activity.SetStatus(ActivityStatusCode.Error, code.ToString());
+            }
+
+            activity.Dispose();
+        }
+
+        if (_duration.Enabled)
+        {
+            _duration.Record(elapsed.TotalMilliseconds, new KeyValuePair<string, object?>("rpc.method", path), new KeyValuePair<string, object?>("rpc.grpc.status_code", (int)code));
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        ActivitySource.Dispose();
+        _meter.Dispose();
+    }
+}
