@@ -210,7 +210,9 @@ PROJECTS=()
 shopt -s nullglob
 for proj in tests/*/*.csproj; do
   name="$(basename "$proj" .csproj)"
-  [[ "$name" == *.Tests ]] && PROJECTS+=("$proj")
+  if [[ "$name" == *.Tests ]]; then
+    PROJECTS+=("$proj")
+  fi
 done
 shopt -u nullglob
 
@@ -221,6 +223,7 @@ dotnet build "$SOLUTION" -c "$CONFIGURATION" -nologo "${BUILD_SERVER_ARGS[@]}" \
 # A test project missing from the solution would fail under --no-build: build it on its own.
 BUILD_FAILED=" "
 if [[ ${#PROJECTS[@]} -gt 0 ]]; then
+  # shellcheck disable=SC1003 # tr gets a backslash
   sln_list="$(dotnet sln "$SOLUTION" list 2>/dev/null | tr '\\' '/' || true)"
   for proj in "${PROJECTS[@]}"; do
     if ! grep -qxF "$proj" <<<"$sln_list"; then
@@ -269,7 +272,7 @@ done
 # ---------------------------------------------------------------- summary
 # Reads the TRX files of every project; the last line printed is "N passed, N failed, N skipped".
 summary_rc=0
-"$PYTHON" - "$STATUS_FILE" <<'PY' || summary_rc=$?
+HANG_TIMEOUT="$HANG_TIMEOUT" "$PYTHON" - "$STATUS_FILE" <<'PY' || summary_rc=$?
 import glob
 import os
 import re
@@ -280,6 +283,7 @@ NS = "{http://microsoft.com/schemas/VisualStudio/TeamTest/2010}"
 SKIPPED = {"NotExecuted", "Inconclusive", "NotRunnable", "Pending", "Warning"}
 MAX_MESSAGE_LINES = 8
 ABORT_MARK = re.compile(r"aborted|crashed|exited unexpectedly", re.IGNORECASE)
+HANG_MARK = re.compile(r"inactivity time", re.IGNORECASE)
 
 def strip(tag):
     return tag.split("}", 1)[-1]
@@ -310,6 +314,7 @@ for name, rc, results_dir in entries:
     problems = []
     run_outcomes = []
     run_errors = 0
+    hung = False
     for trx in trx_files:
         try:
             root = ET.parse(trx).getroot()
@@ -321,6 +326,8 @@ for name, rc, results_dir in entries:
             run_outcomes.append(summary.get("outcome", ""))
             for info in summary.iter(NS + "RunInfo"):
                 text = info.findtext(NS + "Text") or ""
+                if HANG_MARK.search(text):
+                    hung = True
                 # Error RunInfos also carry ordinary stderr lines ("[FAIL]"): only an abort counts.
                 if info.get("outcome") == "Error" and ABORT_MARK.search(text):
                     run_errors += 1
@@ -362,6 +369,9 @@ for name, rc, results_dir in entries:
     reason = None
     if not trx_files:
         reason = "no TRX file (exit code %d): the project did not run" % rc
+    elif hung:
+        reason = ("a test ran past the hang timeout (%s; STREAMS_TEST_HANG_TIMEOUT) and its test host was killed"
+                  % os.environ.get("HANG_TIMEOUT", "?"))
     elif run_errors:
         # The run itself reported errors: test host crash, hang timeout, abort, adapter failure.
         reason = "test run aborted or errored (exit code %d)" % rc
