@@ -255,13 +255,10 @@ public sealed class BadInputTests : IAsyncLifetime
     [Fact]
     public async Task HTTP_1_1_on_the_h2c_port_is_refused_by_Kestrel()
     {
-        using var http1 = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(Server.Address, UnaryPath)) { Content = new ByteArrayContent(new byte[5]) };
-        request.Content.Headers.TryAddWithoutValidation("content-type", "application/grpc");
-        using var response = await http1.SendAsync(request);
+        var (status, body) = await SendHttp11Async(Server.Address);
 
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Contains("HTTP/2", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("HTTP/2", body, StringComparison.Ordinal);
         await AssertStillServingAsync();
     }
 
@@ -269,13 +266,19 @@ public sealed class BadInputTests : IAsyncLifetime
     public async Task HTTP_1_1_reaching_the_dispatcher_is_refused_with_426()
     {
         await using var http1Server = await RpcTestServer.StartAsync(protocols: HttpProtocols.Http1);
+        var (status, body) = await SendHttp11Async(http1Server.Address);
+
+        Assert.Equal(HttpStatusCode.UpgradeRequired, status);
+        Assert.Contains("gRPC needs HTTP/2", body, StringComparison.Ordinal);
+    }
+
+    private static async Task<(HttpStatusCode Status, string Body)> SendHttp11Async(Uri server)
+    {
         using var http1 = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(http1Server.Address, UnaryPath)) { Content = new ByteArrayContent(new byte[5]) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(server, UnaryPath)) { Content = new ByteArrayContent(new byte[5]) };
         request.Content.Headers.TryAddWithoutValidation("content-type", "application/grpc");
         using var response = await http1.SendAsync(request);
-
-        Assert.Equal(HttpStatusCode.UpgradeRequired, response.StatusCode);
-        Assert.Contains("gRPC needs HTTP/2", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
     [Fact]

@@ -1,12 +1,8 @@
-using Streams.Rpc.Interop;
-
 namespace Streams.Rpc.Tests;
 
 /// <summary>Peers nobody here wrote (Python grpcio, Node grpc-js) as clients of our server.</summary>
-public sealed class PeerClientTests : IAsyncLifetime
+public sealed class PeerClientTests(RpcServerFixture fixture) : IClassFixture<RpcServerFixture>
 {
-    private RpcTestServer? _server;
-
     public static TheoryData<string, string> Cases
     {
         get
@@ -24,21 +20,11 @@ public sealed class PeerClientTests : IAsyncLifetime
         }
     }
 
-    public async Task InitializeAsync() => _server = await RpcTestServer.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        if (_server is not null)
-        {
-            await _server.DisposeAsync();
-        }
-    }
-
     [Theory]
     [MemberData(nameof(Cases))]
     public async Task Peer_client_works_against_our_server(string language, string name)
     {
-        var (exitCode, output) = await PeerProcess.RunClientAsync(language, _server!.Address, name);
+        var (exitCode, output) = await PeerProcess.RunClientAsync(language, fixture.Server.Address, name);
         Assert.True(exitCode == 0, $"The {language} client failed case '{name}' against our server:\n{output}");
     }
 }

@@ -31,8 +31,10 @@ public sealed class PeerProcess : IAsyncDisposable
         switch (language)
         {
             case "python":
-                Require("/usr/bin/python3", "Debian's python3 (/usr/bin/python3) with python3-grpcio and python3-grpc-tools; scripts/test.sh installs them");
-                return ("/usr/bin/python3", Path.Combine(RepoRoot, "tests/interop/python/peer.py"));
+                // Debian's python3 has python3-grpcio; another python3 earlier on PATH may not.
+                var python = Environment.GetEnvironmentVariable("STREAMS_PYTHON") is { Length: > 0 } configured ? configured : "/usr/bin/python3";
+                Require(python, "a python3 with python3-grpcio and python3-grpc-tools (Debian's /usr/bin/python3, or STREAMS_PYTHON); scripts/test.sh installs them");
+                return (python, Path.Combine(RepoRoot, "tests/interop/python/peer.py"));
             case "node":
                 var node = FindOnPath("node") ?? throw new InvalidOperationException("The interop tests need 'node' (Node.js 18 or later) on PATH.");
                 var modules = Path.Combine(RepoRoot, "tests/interop/node/node_modules/@grpc/grpc-js");

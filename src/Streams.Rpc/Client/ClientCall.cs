@@ -29,8 +29,8 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientCall
     private MessageReader? _reader;
     private RpcStatus? _status;
     private Metadata? _trailers;
-    private bool _deadlineHit;
-    private bool _cancelled;
+    // Why this side ended the call (Cancelled or DeadlineExceeded); OK while it has not.
+    private StatusCode _localEnd;
     private int _writing;
     private bool _requestCompleted;
     private bool _writeStarted;
@@ -94,7 +94,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientCall
             var remaining = deadline - _channel.Options.TimeProvider.GetUtcNow();
             if (remaining <= TimeSpan.Zero)
             {
-                _deadlineHit = true;
+                _localEnd = StatusCode.DeadlineExceeded;
                 FailBeforeSending(new RpcStatus(StatusCode.DeadlineExceeded, "Deadline exceeded before the call was sent."));
                 return;
             }
@@ -373,20 +373,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientCall
         : _trailers ?? new Metadata();
 
     /// <summary>Cancels the call (the server sees RST_STREAM CANCEL).</summary>
-    public void Cancel()
-    {
-        lock (_lock)
-        {
-            if (_status is not null)
-            {
-                return;
-            }
-
-            _cancelled = true;
-        }
-
-        Abort();
-    }
+    public void Cancel() => EndLocally(StatusCode.Cancelled);
 
     public void Dispose()
     {
@@ -398,16 +385,19 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientCall
         _abort.Dispose();
     }
 
-    private void OnDeadline()
+    private void OnDeadline() => EndLocally(StatusCode.DeadlineExceeded);
+
+    /// <summary>Ends a call that has no status yet from this side: the deadline, or the caller.</summary>
+    private void EndLocally(StatusCode reason)
     {
         lock (_lock)
         {
-            if (_status is not null)
+            if (_status is not null || _localEnd != StatusCode.OK)
             {
                 return;
             }
 
-            _deadlineHit = true;
+            _localEnd = reason;
         }
 
         Abort();
@@ -489,11 +479,11 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientCall
     {
         RpcStatus status;
         Metadata? trailers = null;
-        if (_deadlineHit)
+        if (_localEnd == StatusCode.DeadlineExceeded)
         {
             status = new RpcStatus(StatusCode.DeadlineExceeded, "Deadline exceeded: the server did not finish before the call's deadline.");
         }
-        else if (_cancelled)
+        else if (_localEnd == StatusCode.Cancelled)
         {
             status = new RpcStatus(StatusCode.Cancelled, "The call was cancelled by the client.");
         }
