@@ -156,7 +156,8 @@ public sealed partial class RpcRequestDispatcher
     private async Task RunAsync(ServerMethod method, ServerCallContext call)
     {
         var started = _timeProvider.GetTimestamp();
-        var activity = _telemetry.StartCall(call.Method);
+        var headers = call.HttpContext.Request.Headers;
+        var activity = _telemetry.StartCall(call.Method, headers.TraceParent.FirstOrDefault(), headers.TraceState.FirstOrDefault());
         var code = StatusCode.Cancelled;
         try
         {

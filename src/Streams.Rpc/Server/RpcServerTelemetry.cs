@@ -26,19 +26,40 @@ public sealed class RpcServerTelemetry : IDisposable
     /// <summary>The activity source of server calls.</summary>
     public ActivitySource ActivitySource { get; } = new(SourceName);
 
-    /// <summary>Starts the span of one call, or null when nobody listens.</summary>
-    public Activity? StartCall(string path)
+    /// <summary>
+    /// Starts the span of one call, or returns null when nobody listens. Its parent is the caller's
+    /// span from the <c>traceparent</c> header (W3C trace context), or none.
+    /// </summary>
+    public Activity? StartCall(string path, string? traceParent, string? traceState)
     {
-        var activity = ActivitySource.StartActivity(path.TrimStart('/'), ActivityKind.Server);
-        if (activity is not null)
+        if (!ActivitySource.HasListeners())
         {
-            activity.SetTag("rpc.system", "grpc");
-            var slash = path.LastIndexOf('/');
-            if (slash > 0)
-            {
-                activity.SetTag("rpc.service", path[1..slash]);
-                activity.SetTag("rpc.method", path[(slash + 1)..]);
-            }
+            return null;
+        }
+
+        ActivityContext parent = default;
+        if (traceParent is not null)
+        {
+            _ = ActivityContext.TryParse(traceParent, traceState, isRemote: true, out parent);
+        }
+
+        // ASP.NET Core's request activity is current here, but nobody records it: a span under it
+        // would point at a parent no trace ever shows (and a parent-based sampler would drop it).
+        var ambient = Activity.Current;
+        Activity.Current = null;
+        var activity = ActivitySource.StartActivity(path.TrimStart('/'), ActivityKind.Server, parent);
+        if (activity is null)
+        {
+            Activity.Current = ambient;
+            return null;
+        }
+
+        activity.SetTag("rpc.system", "grpc");
+        var slash = path.LastIndexOf('/');
+        if (slash > 0)
+        {
+            activity.SetTag("rpc.service", path[1..slash]);
+            activity.SetTag("rpc.method", path[(slash + 1)..]);
         }
 
         return activity;

@@ -88,7 +88,7 @@ public sealed class NodeOptions
 
         CheckPort(problems, nameof(GrpcPort), "--grpc-port", GrpcPort);
         CheckPort(problems, nameof(HttpPort), "--http-port", HttpPort);
-        if (GrpcPort == HttpPort && GrpcPort != 0)
+        if (GrpcPort == HttpPort && GrpcPort is > 0 and <= IPEndPoint.MaxPort)
         {
             problems.Add($"{Setting(nameof(GrpcPort), "--grpc-port")} and {Setting(nameof(HttpPort), "--http-port")} are both {GrpcPort}; the two listeners need different ports (or 0 for each to pick a free one).");
         }

@@ -70,12 +70,12 @@ public sealed class TelemetryOptions
         if (ExportEnabled
             && (!Uri.TryCreate(OtlpEndpoint, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)))
         {
-            problems.Add($"{Setting(nameof(OtlpEndpoint), "--otlp-endpoint")} (or {StandardEndpointVariable}) is '{OtlpEndpoint}'; use an absolute http:// or https:// address such as http://127.0.0.1:4318, or leave it empty to export nothing.");
+            problems.Add($"{SectionName}:{nameof(OtlpEndpoint)} (--otlp-endpoint, or {StandardEndpointVariable}) is '{OtlpEndpoint}'; use an absolute http:// or https:// address such as http://127.0.0.1:4318, or leave it empty to export nothing.");
         }
 
         if (OtlpProtocol is not (HttpProtobufProtocol or GrpcProtocol))
         {
-            problems.Add($"{Setting(nameof(OtlpProtocol), null)} (or {StandardProtocolVariable}) is '{OtlpProtocol}'; use '{HttpProtobufProtocol}' (the default) or '{GrpcProtocol}'.");
+            problems.Add($"{SectionName}:{nameof(OtlpProtocol)} (or {StandardProtocolVariable}) is '{OtlpProtocol}'; use '{HttpProtobufProtocol}' (the default) or '{GrpcProtocol}'.");
         }
 
         if (MetricExportIntervalMilliseconds < 100)

@@ -1,0 +1,7 @@
+namespace Streams.Server.Configuration;
+
+/// <summary>Everything the node reads from configuration, bound and validated.</summary>
+/// <param name="Node">The <c>Node</c> section.</param>
+/// <param name="Telemetry">The <c>Telemetry</c> section, with the standard OTEL_ variables applied.</param>
+/// <param name="LogFormat">The <c>Logging:Format</c> key.</param>
+internal sealed record NodeSettings(NodeOptions Node, TelemetryOptions Telemetry, LogFormat LogFormat);

@@ -1,0 +1,14 @@
+namespace Streams.Server.Telemetry;
+
+/// <summary>Telemetry log lines. Event ids are stable: 1100-1199 telemetry.</summary>
+internal static partial class TelemetryLog
+{
+    [LoggerMessage(EventId = 1100, Level = LogLevel.Information, Message = "Exporting traces and metrics over OTLP ({Protocol}) to {Endpoint}")]
+    public static partial void ExportEnabled(ILogger logger, string protocol, string endpoint);
+
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Debug, Message = "No OTLP endpoint configured (Telemetry:OtlpEndpoint, OTEL_EXPORTER_OTLP_ENDPOINT): traces and metrics are not exported")]
+    public static partial void ExportDisabled(ILogger logger);
+
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Telemetry flush at shutdown did not complete within {TimeoutMilliseconds} ms (traces flushed: {TracesFlushed}, metrics flushed: {MetricsFlushed}); some data may be lost")]
+    public static partial void FlushIncomplete(ILogger logger, int timeoutMilliseconds, bool tracesFlushed, bool metricsFlushed);
+}
