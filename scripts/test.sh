@@ -9,6 +9,7 @@ APT_PACKAGES=(
   python3-protobuf
   protobuf-compiler
   python3-grpc-tools
+  python3-prometheus-client
 )
 
 SOLUTION_CANDIDATES=(Streams.sln Streams.slnx)

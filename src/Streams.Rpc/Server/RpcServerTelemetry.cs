@@ -55,13 +55,9 @@ public sealed class RpcServerTelemetry : IDisposable
         }
 
         activity.SetTag("rpc.system", "grpc");
-        var slash = path.LastIndexOf('/');
-        if (slash > 0)
-        {
-            activity.SetTag("rpc.service", path[1..slash]);
-            activity.SetTag("rpc.method", path[(slash + 1)..]);
-        }
-
+        var (service, method) = SplitPath(path);
+        activity.SetTag("rpc.service", service);
+        activity.SetTag("rpc.method", method);
         return activity;
     }
 
@@ -81,8 +77,24 @@ public sealed class RpcServerTelemetry : IDisposable
 
         if (_duration.Enabled)
         {
-            _duration.Record(elapsed.TotalMilliseconds, new KeyValuePair<string, object?>("rpc.method", path), new KeyValuePair<string, object?>("rpc.grpc.status_code", (int)code));
+            var (service, method) = SplitPath(path);
+            _duration.Record(
+                elapsed.TotalMilliseconds,
+                new KeyValuePair<string, object?>("rpc.service", service),
+                new KeyValuePair<string, object?>("rpc.method", method),
+                new KeyValuePair<string, object?>("rpc.grpc.status_code", (int)code));
         }
+    }
+
+    /// <summary>
+    /// <c>/package.Service/Method</c> as its two parts. Only bound paths get here, so the values
+    /// are a fixed, small set (unknown paths are not recorded: they would let any client add
+    /// label values without bound).
+    /// </summary>
+    private static (string Service, string Method) SplitPath(string path)
+    {
+        var slash = path.LastIndexOf('/');
+        return slash > 0 ? (path[1..slash], path[(slash + 1)..]) : (string.Empty, path.TrimStart('/'));
     }
 
     /// <inheritdoc />

@@ -1,14 +1,17 @@
+using System.Text;
 using Streams.Rpc.Health;
+using Streams.Server.Telemetry;
 using ServingStatus = Streams.Rpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
 
 namespace Streams.Server.Hosting;
 
 /// <summary>
-/// The HTTP listener's endpoints: <c>/healthz</c> (liveness: the process answers) and
+/// The HTTP listener's endpoints: <c>/healthz</c> (liveness: the process answers),
 /// <c>/readyz</c> (readiness: the gRPC health status of the whole server, service "", is
-/// SERVING). Anything else is 404.
+/// SERVING) and <c>/metrics</c> (Prometheus text, see <see cref="PrometheusExposition"/>).
+/// Anything else is 404.
 /// </summary>
-internal sealed class HttpEndpoints(HealthStatusRegistry health)
+internal sealed class HttpEndpoints(HealthStatusRegistry health, PrometheusExposition metrics)
 {
     /// <summary>The liveness path.</summary>
     public const string LivenessPath = "/healthz";
@@ -16,13 +19,16 @@ internal sealed class HttpEndpoints(HealthStatusRegistry health)
     /// <summary>The readiness path.</summary>
     public const string ReadinessPath = "/readyz";
 
+    /// <summary>The Prometheus metrics path.</summary>
+    public const string MetricsPath = "/metrics";
+
     /// <summary>Serves one request.</summary>
     public Task InvokeAsync(HttpContext context)
     {
         var path = context.Request.Path.Value;
-        if (path is not (LivenessPath or ReadinessPath))
+        if (path is not (LivenessPath or ReadinessPath or MetricsPath))
         {
-            return WriteAsync(context, StatusCodes.Status404NotFound, $"not found: this port serves {LivenessPath} and {ReadinessPath}");
+            return WriteAsync(context, StatusCodes.Status404NotFound, $"not found: this port serves {LivenessPath}, {ReadinessPath} and {MetricsPath}");
         }
 
         if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
@@ -36,6 +42,11 @@ internal sealed class HttpEndpoints(HealthStatusRegistry health)
             return WriteAsync(context, StatusCodes.Status200OK, "ok");
         }
 
+        if (path == MetricsPath)
+        {
+            return WriteMetricsAsync(context);
+        }
+
         var status = health.GetStatus(string.Empty) ?? ServingStatus.ServiceUnknown;
         return status == ServingStatus.Serving
             ? WriteAsync(context, StatusCodes.Status200OK, "ready")
@@ -45,6 +56,23 @@ internal sealed class HttpEndpoints(HealthStatusRegistry health)
     /// <summary>The answer to a request that reached the wrong listener or no endpoint.</summary>
     public static Task NotFoundAsync(HttpContext context) =>
         WriteAsync(context, StatusCodes.Status404NotFound, "not found");
+
+    private Task WriteMetricsAsync(HttpContext context)
+    {
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = PrometheusText.ContentType;
+        response.Headers.CacheControl = "no-store";
+        if (HttpMethods.IsHead(context.Request.Method))
+        {
+            // Collecting runs the observable instruments' callbacks: not for a HEAD.
+            return Task.CompletedTask;
+        }
+
+        var body = Encoding.UTF8.GetBytes(metrics.Scrape());
+        response.ContentLength = body.Length;
+        return response.Body.WriteAsync(body, context.RequestAborted).AsTask();
+    }
 
     private static Task WriteAsync(HttpContext context, int statusCode, string text)
     {

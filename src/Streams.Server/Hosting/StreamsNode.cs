@@ -96,6 +96,8 @@ public sealed class StreamsNode : IAsyncDisposable
             builder.Services.AddSingleton(node);
             builder.Services.AddSingleton(loaded.Telemetry);
             builder.Services.AddHostedService<TelemetryService>();
+            builder.Services.AddSingleton<PrometheusExposition>();
+            builder.Services.AddHostedService(services => services.GetRequiredService<PrometheusExposition>());
             builder.Services.AddStreamsRpc(rpc =>
             {
                 rpc.MaxReceiveMessageSizeBytes = node.MaxMessageSizeBytes;
@@ -185,8 +187,8 @@ public sealed class StreamsNode : IAsyncDisposable
 
     private static void ConfigurePipeline(WebApplication app)
     {
-        // Each listener gets its own pipeline: gRPC only on the gRPC port, health (and later
-        // metrics) only on the HTTP port, whatever ports they were given.
+        // Each listener gets its own pipeline: gRPC only on the gRPC port, health and metrics
+        // only on the HTTP port, whatever ports they were given.
         var endpoints = app.Services.GetRequiredService<HttpEndpoints>();
         app.MapWhen(context => ListenerFeature.Of(context) == ListenerKind.Grpc, grpc =>
         {
