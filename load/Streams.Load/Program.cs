@@ -1,0 +1,97 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using Streams.Load;
+
+var duration = DurationOption("--duration", "How long each measured run lasts (e.g. 4s, 500ms, 1m).", TimeSpan.FromSeconds(4));
+var warmup = DurationOption("--warmup", "How long each measurement is warmed up before its runs; not counted.", TimeSpan.FromSeconds(1));
+var runs = new Option<int>("--runs")
+{
+    Description = "How many times each measurement is repeated; the median is reported.",
+    DefaultValueFactory = _ => 3,
+};
+runs.Validators.Add(result =>
+{
+    if (result.GetValueOrDefault<int>() < 1)
+    {
+        result.AddError("--runs must be at least 1.");
+    }
+});
+var serverProcess = new Option<bool>("--server-process")
+{
+    Description = "Run the server in a child process instead of in this one (client and server then do not share a GC or thread pool).",
+};
+var markdown = new Option<FileInfo?>("--markdown") { Description = "Also write the results as a Markdown table to this file." };
+var json = new Option<FileInfo?>("--json") { Description = "Also write the results as JSON to this file." };
+
+var rpc = new Command("rpc", "Measure Streams.Rpc (unary and server streaming over gRPC) against raw Kestrel HTTP/2 on the same server.")
+{
+    duration, warmup, runs, serverProcess, markdown, json,
+};
+rpc.SetAction((parse, cancellationToken) =>
+{
+    var settings = new LoadSettings
+    {
+        Duration = parse.GetValue(duration),
+        Warmup = parse.GetValue(warmup),
+        Runs = parse.GetValue(runs),
+        ServerProcess = parse.GetValue(serverProcess),
+        MarkdownFile = parse.GetValue(markdown),
+        JsonFile = parse.GetValue(json),
+    };
+    return RpcBenchmark.RunAsync(settings, cancellationToken);
+});
+
+// The server half of `rpc --server-process`: serves until its standard input closes.
+var serve = new Command("rpc-serve", "Serve the benchmark's gRPC and raw endpoints until standard input closes (used by rpc --server-process).")
+{
+    Hidden = true,
+};
+serve.SetAction((_, cancellationToken) => BenchmarkServer.ServeUntilStdinClosesAsync(cancellationToken));
+
+// Diagnosis of the gRPC/raw gap: each side of Streams.Rpc against a hand-written gRPC peer.
+var only = new Option<string?>("--only") { Description = "Only the scenarios whose key contains this text (unary-c1, unary-c64, stream-100B, stream-64KiB)." };
+var breakdownDuration = DurationOption("--duration", "How long each measured run lasts.", TimeSpan.FromSeconds(3));
+var breakdownWarmup = DurationOption("--warmup", "Warm-up per measurement; not counted.", TimeSpan.FromSeconds(1));
+var breakdownRuns = new Option<int>("--runs") { Description = "Runs per measurement; the median is reported.", DefaultValueFactory = _ => 1 };
+var breakdown = new Command("rpc-breakdown", "Diagnose the gRPC/raw gap: run every workload with our client or our server replaced by a hand-written gRPC peer.")
+{
+    breakdownDuration, breakdownWarmup, breakdownRuns, serverProcess, only,
+};
+breakdown.SetAction((parse, cancellationToken) => Breakdown.RunAsync(
+    new LoadSettings
+    {
+        Duration = parse.GetValue(breakdownDuration),
+        Warmup = parse.GetValue(breakdownWarmup),
+        Runs = Math.Max(1, parse.GetValue(breakdownRuns)),
+        ServerProcess = parse.GetValue(serverProcess),
+    },
+    parse.GetValue(only),
+    cancellationToken));
+
+var root = new RootCommand("Load generator and benchmarks for Streams.") { rpc, breakdown, serve };
+var configuration = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(10) };
+return await root.Parse(args).InvokeAsync(configuration).ConfigureAwait(false);
+
+static Option<TimeSpan> DurationOption(string name, string description, TimeSpan defaultValue)
+{
+    var option = new Option<TimeSpan>(name)
+    {
+        Description = description,
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = ParseDuration,
+        HelpName = "duration",
+    };
+    return option;
+}
+
+static TimeSpan ParseDuration(ArgumentResult result)
+{
+    var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Empty;
+    if (DurationText.TryParse(text, out var value) && value > TimeSpan.Zero)
+    {
+        return value;
+    }
+
+    result.AddError($"'{text}' is not a positive duration: write a number and a unit, such as 500ms, 4s or 1m.");
+    return TimeSpan.Zero;
+}
