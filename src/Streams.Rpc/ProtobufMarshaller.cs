@@ -19,6 +19,13 @@ public sealed class ProtobufMarshaller<T> : Marshaller<T>
     public override void Write(T message, IBufferWriter<byte> output) => message.WriteTo(output);
 
     /// <inheritdoc />
+    public override bool TryWrite(T message, Span<byte> destination)
+    {
+        message.WriteTo(destination);
+        return true;
+    }
+
+    /// <inheritdoc />
     public override T Read(in ReadOnlySequence<byte> input)
     {
         try

@@ -3,13 +3,30 @@ namespace Streams.Rpc.Client;
 /// <summary>A call's response stream as an <see cref="IAsyncStreamReader{T}"/>.</summary>
 internal sealed class ClientResponseStream<TRequest, TResponse>(ClientCall<TRequest, TResponse> call) : IAsyncStreamReader<TResponse>
 {
+    private static readonly Task<bool> _true = Task.FromResult(true);
+    private static readonly Task<bool> _false = Task.FromResult(false);
+
     private TResponse? _current;
 
     public TResponse Current => _current ?? throw new InvalidOperationException("No current message: call MoveNext first, and only use Current after it returned true.");
 
-    public async Task<bool> MoveNext(CancellationToken cancellationToken = default)
+    public Task<bool> MoveNext(CancellationToken cancellationToken = default)
     {
-        var (hasMessage, message) = await call.ReadAsync(cancellationToken).ConfigureAwait(false);
+        var read = call.ReadAsync(cancellationToken);
+        if (!read.IsCompletedSuccessfully)
+        {
+            return MoveNextAsync(read);
+        }
+
+        // The next message was already buffered: no state machine, and a cached task.
+        var (hasMessage, message) = read.Result;
+        _current = hasMessage ? message : default;
+        return hasMessage ? _true : _false;
+    }
+
+    private async Task<bool> MoveNextAsync(ValueTask<(bool HasMessage, TResponse Message)> read)
+    {
+        var (hasMessage, message) = await read.ConfigureAwait(false);
         _current = hasMessage ? message : default;
         return hasMessage;
     }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Security;
 
@@ -11,6 +12,7 @@ namespace Streams.Rpc.Client;
 public sealed class RpcChannel : IDisposable
 {
     private readonly bool _ownsInvoker;
+    private readonly ConcurrentDictionary<string, Uri> _uris = new(StringComparer.Ordinal);
 
     private RpcChannel(Uri address, RpcChannelOptions options)
     {
@@ -33,6 +35,9 @@ public sealed class RpcChannel : IDisposable
     public RpcChannelOptions Options { get; }
 
     internal HttpMessageInvoker Invoker { get; }
+
+    /// <summary>The request URI of a method path, built once per path rather than once per call.</summary>
+    internal Uri UriOf(string path) => _uris.GetOrAdd(path, static (p, address) => new Uri(address, p), Address);
 
     /// <summary>Creates a channel to <paramref name="address"/>, such as <c>http://127.0.0.1:7400</c>.</summary>
     public static RpcChannel ForAddress(string address, RpcChannelOptions? options = null) =>

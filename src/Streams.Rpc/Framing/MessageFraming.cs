@@ -12,6 +12,12 @@ internal static class MessageFraming
     public const int HeaderLength = 5;
 
     /// <summary>
+    /// Messages up to this size are framed in one span of the output; larger ones are streamed
+    /// into it, so the transport need not hand out one huge contiguous buffer.
+    /// </summary>
+    private const int SingleSpanLimit = 256 * 1024;
+
+    /// <summary>
     /// Frames <paramref name="message"/> into <paramref name="output"/>. Uncompressed messages are
     /// serialized straight into the output with no intermediate copy.
     /// </summary>
@@ -26,6 +32,18 @@ internal static class MessageFraming
 
         if (!compress)
         {
+            if (size <= SingleSpanLimit)
+            {
+                var frame = output.GetSpan(HeaderLength + size);
+                if (marshaller.TryWrite(message, frame.Slice(HeaderLength, size)))
+                {
+                    frame[0] = 0;
+                    BinaryPrimitives.WriteUInt32BigEndian(frame[1..], (uint)size);
+                    output.Advance(HeaderLength + size);
+                    return;
+                }
+            }
+
             WriteHeader(output, compressed: false, size);
             marshaller.Write(message, output);
             return;

@@ -26,7 +26,7 @@ internal static class MetadataHeaders
     public static string ToHeaderValue(Metadata.Entry entry) =>
         entry.IsBinary ? Convert.ToBase64String(entry.ValueBytes).TrimEnd('=') : entry.Value;
 
-    /// <summary>Adds one received header to <paramref name="metadata"/>; skips reserved and malformed ones.</summary>
+    /// <summary>Adds a received header's values to <paramref name="metadata"/>; skips reserved and malformed ones.</summary>
     public static void AddReceived(Metadata metadata, string name, StringValues values)
     {
         if (IsReserved(name))
@@ -34,33 +34,39 @@ internal static class MetadataHeaders
             return;
         }
 
-        var key = name.ToLowerInvariant();
         foreach (var value in values)
         {
-            if (value is null)
-            {
-                continue;
-            }
+            AddReceivedValue(metadata, name, value);
+        }
+    }
 
-            try
+    /// <summary>Adds one received header value; the caller has checked <see cref="IsReserved"/>.</summary>
+    public static void AddReceivedValue(Metadata metadata, string name, string? value)
+    {
+        if (value is null)
+        {
+            return;
+        }
+
+        var key = name.ToLowerInvariant();
+        try
+        {
+            if (Metadata.IsBinaryKey(key))
             {
-                if (Metadata.IsBinaryKey(key))
+                // Several binary values may arrive comma-joined in one field.
+                foreach (var part in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
                 {
-                    // Several binary values may arrive comma-joined in one field.
-                    foreach (var part in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-                    {
-                        metadata.Add(new Metadata.Entry(key, DecodeBase64(part)));
-                    }
-                }
-                else
-                {
-                    metadata.Add(new Metadata.Entry(key, value));
+                    metadata.Add(new Metadata.Entry(key, DecodeBase64(part)));
                 }
             }
-            catch (Exception ex) when (ex is ArgumentException or FormatException)
+            else
             {
-                // A header that is not valid gRPC metadata is not ours to interpret.
+                metadata.Add(new Metadata.Entry(key, value));
             }
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException)
+        {
+            // A header that is not valid gRPC metadata is not ours to interpret.
         }
     }
 
