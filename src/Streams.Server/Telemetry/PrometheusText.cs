@@ -10,47 +10,22 @@ internal static class PrometheusText
     public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
 
     /// <summary>Appends a label value with backslash, double quote and line feed escaped.</summary>
-    public static StringBuilder AppendLabelValue(StringBuilder builder, string value)
-    {
-        foreach (var c in value)
-        {
-            switch (c)
-            {
-                case '\\':
-                    builder.Append(@"\\");
-                    break;
-                case '"':
-                    builder.Append("\\\"");
-                    break;
-                case '\n':
-                    builder.Append(@"\n");
-                    break;
-                default:
-                    builder.Append(c);
-                    break;
-            }
-        }
-
-        return builder;
-    }
+    public static StringBuilder AppendLabelValue(StringBuilder builder, string value) => AppendEscaped(builder, value, escapeQuotes: true);
 
     /// <summary>Appends help text with backslash and line feed escaped (quotes stay as they are).</summary>
-    public static StringBuilder AppendHelp(StringBuilder builder, string help)
+    public static StringBuilder AppendHelp(StringBuilder builder, string help) => AppendEscaped(builder, help, escapeQuotes: false);
+
+    private static StringBuilder AppendEscaped(StringBuilder builder, string text, bool escapeQuotes)
     {
-        foreach (var c in help)
+        foreach (var c in text)
         {
-            switch (c)
+            _ = c switch
             {
-                case '\\':
-                    builder.Append(@"\\");
-                    break;
-                case '\n':
-                    builder.Append(@"\n");
-                    break;
-                default:
-                    builder.Append(c);
-                    break;
-            }
+                '\\' => builder.Append(@"\\"),
+                '\n' => builder.Append(@"\n"),
+                '"' when escapeQuotes => builder.Append("\\\""),
+                _ => builder.Append(c),
+            };
         }
 
         return builder;
