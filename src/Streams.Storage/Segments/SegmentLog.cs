@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Streams.Storage.Batches;
 using Microsoft.Win32.SafeHandles;
 using Streams.Storage.Segments.Files;
 using Streams.Storage.Segments.Recovery;
@@ -120,6 +121,12 @@ public sealed partial class SegmentLog : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        if (options.Codec == BatchCodec.Lz4)
+        {
+            // Fail at startup, naming the package, rather than at the first compressed batch.
+            Lz4Library.EnsureAvailable();
+        }
+
         var clock = timeProvider ?? TimeProvider.System;
         var log = logger ?? NullLogger.Instance;
         var opened = await Task.Run(() => Open(options, clock, log, cancellationToken), cancellationToken).ConfigureAwait(false);

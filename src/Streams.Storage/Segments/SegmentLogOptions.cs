@@ -1,4 +1,5 @@
 using System.Globalization;
+using Streams.Storage.Batches;
 
 namespace Streams.Storage.Segments;
 
@@ -60,6 +61,13 @@ public sealed class SegmentLogOptions
     public long? RetentionBytes { get; init; }
 
     /// <summary>
+    /// The codec writers of this log compress batches with. The log stores batches as they come;
+    /// this setting exists so that opening a log configured for LZ4 fails at once, with the package
+    /// to install, when the system's liblz4 is missing. Default <see cref="BatchCodec.None"/>.
+    /// </summary>
+    public BatchCodec Codec { get; init; } = BatchCodec.None;
+
+    /// <summary>
     /// When true, opening checks the CRC of every batch of every closed segment, not only of the
     /// last segment and of each closed segment's batches after its last offset index entry; damage
     /// anywhere then fails the open. It reads the whole log, so it is off by default: without it
@@ -105,6 +113,11 @@ public sealed class SegmentLogOptions
         if (Retention < MinRetention || Retention > MaxRetention)
         {
             problems.Add(Invariant($"Retention is {Retention}: set it between {MinRetention} (1 hour) and {MaxRetention} (365 days)"));
+        }
+
+        if (!Enum.IsDefined(Codec))
+        {
+            problems.Add(Invariant($"Codec is {(int)Codec}: set it to None or Lz4"));
         }
 
         if (RetentionBytes is <= 0)
