@@ -68,7 +68,27 @@ breakdown.SetAction((parse, cancellationToken) => Breakdown.RunAsync(
     parse.GetValue(only),
     cancellationToken));
 
-var root = new RootCommand("Load generator and benchmarks for Streams.") { rpc, breakdown, serve };
+// Storage: the segment log against the disk's own bandwidth.
+var storageMegabytes = new Option<int>("--megabytes") { Description = "MiB written per measurement.", DefaultValueFactory = _ => 256 };
+var storageRuns = new Option<int>("--runs") { Description = "Runs per measurement; the median is reported.", DefaultValueFactory = _ => 5 };
+var storageDirectory = new Option<string?>("--dir") { Description = "Where to write (default: a temporary directory on the same disk as /tmp, deleted afterwards)." };
+var noAllocations = new Option<bool>("--no-allocations") { Description = "Skip the BenchmarkDotNet allocation measurements (about a minute)." };
+var storage = new Command("storage", "Measure the segment log: append MB/s and records/s under each durability policy beside the disk's sequential bandwidth, reads from the page cache, allocations per record.")
+{
+    storageMegabytes, storageRuns, storageDirectory, noAllocations, markdown,
+};
+storage.SetAction((parse, cancellationToken) => Streams.Load.Storage.StorageBenchmark.RunAsync(
+    new Streams.Load.Storage.StorageSettings
+    {
+        Bytes = Math.Max(1, parse.GetValue(storageMegabytes)) * 1024L * 1024,
+        Runs = Math.Max(1, parse.GetValue(storageRuns)),
+        Directory = parse.GetValue(storageDirectory),
+        MarkdownFile = parse.GetValue(markdown),
+        Allocations = !parse.GetValue(noAllocations),
+    },
+    cancellationToken));
+
+var root = new RootCommand("Load generator and benchmarks for Streams.") { rpc, breakdown, serve, storage };
 var configuration = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(10) };
 return await root.Parse(args).InvokeAsync(configuration).ConfigureAwait(false);
 
