@@ -1,0 +1,21 @@
+namespace Streams.Raft.Core;
+
+/// <summary>The outcome of a proposal.</summary>
+/// <param name="Status">Accepted or not.</param>
+/// <param name="Index">When accepted: the index the entry was given.</param>
+/// <param name="Term">When accepted: the term the entry was given (index and term identify it).</param>
+/// <param name="LeaderHint">When not the leader: the leader this node knows of, or 0.</param>
+public readonly record struct ProposeResult(ProposeStatus Status, long Index, long Term, long LeaderHint)
+{
+    /// <summary>True when the entry was appended.</summary>
+    public bool IsAccepted => Status == ProposeStatus.Accepted;
+
+    /// <summary>An accepted proposal.</summary>
+    /// <param name="index">The entry's index.</param>
+    /// <param name="term">The entry's term.</param>
+    public static ProposeResult Accepted(long index, long term) => new(ProposeStatus.Accepted, index, term, 0);
+
+    /// <summary>A refused proposal.</summary>
+    /// <param name="leaderHint">The known leader, or 0.</param>
+    public static ProposeResult NotLeader(long leaderHint) => new(ProposeStatus.NotLeader, 0, 0, leaderHint);
+}

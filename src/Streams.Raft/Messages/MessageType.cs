@@ -1,0 +1,46 @@
+namespace Streams.Raft.Messages;
+
+/// <summary>The kinds of <see cref="Message"/> exchanged between nodes.</summary>
+public enum MessageType
+{
+    /// <summary>
+    /// RequestVote (§5.2). <c>Term</c> is the candidate's term, <c>Index</c>/<c>LogTerm</c> its
+    /// last log index and term.
+    /// </summary>
+    Vote = 1,
+
+    /// <summary>Answer to <see cref="Vote"/>; <c>Reject</c> is false when the vote is granted.</summary>
+    VoteResponse = 2,
+
+    /// <summary>
+    /// Pre-vote (Raft thesis §9.6): "would you vote for me in <c>Term</c>?" asked without
+    /// incrementing the sender's term, so a node that cannot win does not disrupt the cluster.
+    /// </summary>
+    PreVote = 3,
+
+    /// <summary>Answer to <see cref="PreVote"/>; a grant carries the term asked about.</summary>
+    PreVoteResponse = 4,
+
+    /// <summary>
+    /// AppendEntries (§5.3). <c>Index</c>/<c>LogTerm</c> are prevLogIndex/prevLogTerm,
+    /// <c>Entries</c> follow it, <c>Commit</c> is the leader's commit index.
+    /// </summary>
+    Append = 5,
+
+    /// <summary>
+    /// Answer to <see cref="Append"/>. Accepted: <c>Index</c> is the follower's last index
+    /// matching the leader. Rejected: <c>Index</c> echoes the rejected prevLogIndex and
+    /// <c>RejectHint</c>/<c>LogTerm</c> give the fast-backtracking hint (an index at or below the
+    /// follower's last index whose term is at most the rejected prevLogTerm, and that term).
+    /// </summary>
+    AppendResponse = 6,
+
+    /// <summary>
+    /// Heartbeat from the leader; <c>Commit</c> is min(follower's match, leader's commit), so a
+    /// follower never learns a commit index beyond what it holds of the leader's log.
+    /// </summary>
+    Heartbeat = 7,
+
+    /// <summary>Answer to <see cref="Heartbeat"/>.</summary>
+    HeartbeatResponse = 8,
+}

@@ -1,0 +1,3 @@
+namespace Streams.Raft.Tests.Simulation;
+
+public sealed class SafetyViolationException(string message) : Exception(message);

@@ -1,0 +1,55 @@
+namespace Streams.Raft.Tests.Simulation;
+
+/// <summary>The fault knobs of one run, drawn from the seed (VOPR style: each run its own mix).</summary>
+public sealed record SimulationOptions
+{
+    public required int ClusterSize { get; init; }
+
+    public required bool PreVote { get; init; }
+
+    public required bool CheckQuorum { get; init; }
+
+    public required double DropRate { get; init; }
+
+    public required double DuplicateRate { get; init; }
+
+    public required int MaxDelayTicks { get; init; }
+
+    public required double CrashRate { get; init; }
+
+    public required double CrashBeforePersistRate { get; init; }
+
+    public required double RestartRate { get; init; }
+
+    public required double PartitionRate { get; init; }
+
+    public required double ProposeRate { get; init; }
+
+    public required int MaxEntriesPerMessage { get; init; }
+
+    public required int MaxInflightMessages { get; init; }
+
+    public int SafetyTicks { get; init; } = 150;
+
+    /// <summary>The liveness bound: after healing, a proposal must commit everywhere within this many ticks.</summary>
+    public int LivenessTicks { get; init; } = 400;
+
+    public bool UnsafeCommitEntriesOfEarlierTerms { get; init; }
+
+    public static SimulationOptions Draw(Random rng) => new()
+    {
+        ClusterSize = new[] { 3, 5, 7 }[rng.Next(3)],
+        PreVote = rng.Next(2) == 0,
+        CheckQuorum = rng.Next(2) == 0,
+        DropRate = rng.NextDouble() * 0.3,
+        DuplicateRate = rng.NextDouble() * 0.1,
+        MaxDelayTicks = rng.Next(0, 4),
+        CrashRate = rng.NextDouble() * 0.02,
+        CrashBeforePersistRate = rng.NextDouble() * 0.002,
+        RestartRate = 0.05 + (rng.NextDouble() * 0.2),
+        PartitionRate = rng.NextDouble() * 0.05,
+        ProposeRate = 0.1 + (rng.NextDouble() * 0.5),
+        MaxEntriesPerMessage = rng.Next(1, 8),
+        MaxInflightMessages = rng.Next(1, 6),
+    };
+}
