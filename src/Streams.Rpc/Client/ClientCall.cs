@@ -14,7 +14,7 @@ namespace Streams.Rpc.Client;
 internal sealed class ClientCall<TRequest, TResponse> : IClientCall
 {
     private const string UserAgent = "streams-rpc-dotnet/1.0";
-    private const int MaxTransparentRetries = 5;
+    private const int MaxTransparentRetries = 10;
 
     // Read the response in 64 KiB pooled blocks: the default 4 KiB takes 16 reads per 64 KiB message.
     private static readonly StreamPipeReaderOptions _responseReadOptions = new(bufferSize: 64 * 1024, minimumReadSize: 8 * 1024);
@@ -168,7 +168,19 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientCall
             catch (Exception ex) when (attempt < MaxTransparentRetries && IsRefusedStream(ex) && CanResend())
             {
                 // REFUSED_STREAM means the server processed nothing (typically: more streams than
-                // its limit before its SETTINGS arrived), so sending again is safe.
+                // its limit before its SETTINGS arrived), so sending again is safe. A short, growing
+                // pause lets the server's SETTINGS and finished streams free room first; the call's
+                // deadline and cancellation still bound it.
+                try
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(attempt * 5), _channel.Options.TimeProvider, _abort.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException cancelled)
+                {
+                    var error = Fail(cancelled);
+                    _headers.TrySetException(error);
+                    throw error;
+                }
             }
             catch (Exception ex)
             {
