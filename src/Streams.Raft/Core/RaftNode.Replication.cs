@@ -21,8 +21,17 @@ public sealed partial class RaftNode
     /// </summary>
     private bool MaybeCommit()
     {
-        var matches = _config.Voters.Select(v => _progress[v].Match).OrderDescending().ToList();
-        var majorityMatch = matches[Quorum - 1];
+        // The Quorum-th highest match index is held by a majority. Sorted on the stack: this runs
+        // on every acknowledgement a leader receives.
+        var voters = _config.Voters;
+        Span<long> matches = voters.Count <= 16 ? stackalloc long[voters.Count] : new long[voters.Count];
+        for (var i = 0; i < voters.Count; i++)
+        {
+            matches[i] = _progress[voters[i]].Match;
+        }
+
+        matches.Sort();
+        var majorityMatch = matches[voters.Count - Quorum];
         if (majorityMatch <= _log.Committed)
         {
             return false;
