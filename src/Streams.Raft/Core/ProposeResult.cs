@@ -4,7 +4,7 @@ namespace Streams.Raft.Core;
 /// <param name="Status">Accepted or not.</param>
 /// <param name="Index">When accepted: the index the entry was given.</param>
 /// <param name="Term">When accepted: the term the entry was given (index and term identify it).</param>
-/// <param name="LeaderHint">When not the leader: the leader this node knows of, or 0.</param>
+/// <param name="LeaderHint">When refused: the leader this node knows of (itself while transferring), or 0.</param>
 public readonly record struct ProposeResult(ProposeStatus Status, long Index, long Term, long LeaderHint)
 {
     /// <summary>True when the entry was appended.</summary>
@@ -18,4 +18,8 @@ public readonly record struct ProposeResult(ProposeStatus Status, long Index, lo
     /// <summary>A refused proposal.</summary>
     /// <param name="leaderHint">The known leader, or 0.</param>
     public static ProposeResult NotLeader(long leaderHint) => new(ProposeStatus.NotLeader, 0, 0, leaderHint);
+
+    /// <summary>A proposal refused because leadership is being transferred.</summary>
+    /// <param name="leader">This node, still the leader.</param>
+    public static ProposeResult TransferInProgress(long leader) => new(ProposeStatus.TransferInProgress, 0, 0, leader);
 }

@@ -8,4 +8,10 @@ public enum ProposeStatus
 
     /// <summary>This node is not the leader; retry at <see cref="ProposeResult.LeaderHint"/> when known.</summary>
     NotLeader = 2,
+
+    /// <summary>
+    /// This node is the leader but is transferring leadership (thesis §3.10); retry at the new
+    /// leader, or here once the transfer is abandoned.
+    /// </summary>
+    TransferInProgress = 3,
 }

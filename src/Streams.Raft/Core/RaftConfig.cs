@@ -9,7 +9,10 @@ public sealed class RaftConfig
     /// <summary>This node's id; not 0 (0 means "none").</summary>
     public required long Id { get; init; }
 
-    /// <summary>The ids of the voting members, this node included.</summary>
+    /// <summary>
+    /// The ids of the voting members. Normally this node is one of them; a node that is not (one
+    /// removed from the group, say) never campaigns and ignores <c>TimeoutNow</c>.
+    /// </summary>
     public required IReadOnlyList<long> Voters { get; init; }
 
     /// <summary>
@@ -56,6 +59,13 @@ public sealed class RaftConfig
     /// </summary>
     internal bool UnsafeCommitEntriesOfEarlierTerms { get; init; }
 
+    /// <summary>
+    /// TEST ONLY: deliberately breaks ReadIndex (thesis §6.4) by serving reads at once, without
+    /// the heartbeat round that confirms leadership. Exists so the tests can prove their checks
+    /// catch a stale read.
+    /// </summary>
+    internal bool UnsafeReadIndexWithoutHeartbeats { get; init; }
+
     /// <summary>Throws an <see cref="ArgumentException"/> naming every invalid setting.</summary>
     public void Validate()
     {
@@ -79,11 +89,6 @@ public sealed class RaftConfig
             if (Voters.Distinct().Count() != Voters.Count)
             {
                 problems.Add("Voters must be distinct.");
-            }
-
-            if (!Voters.Contains(Id))
-            {
-                problems.Add($"Voters must contain this node's Id {Id}.");
             }
         }
 

@@ -9,7 +9,7 @@ public sealed partial class RaftNode
     private void TickElection()
     {
         _electionElapsed++;
-        if (_electionElapsed >= _randomizedElectionTimeout)
+        if (_electionElapsed >= _randomizedElectionTimeout && IsVoter)
         {
             _electionElapsed = 0;
             Campaign(preVote: _config.PreVote);
@@ -20,6 +20,13 @@ public sealed partial class RaftNode
     {
         _heartbeatElapsed++;
         _electionElapsed++;
+        if (_leadTransferee != None && ++_transferElapsed >= _config.ElectionTimeoutTicks)
+        {
+            // Thesis §3.10: a transfer that has not completed within an election timeout is
+            // abandoned and the leader accepts proposals again.
+            _leadTransferee = None;
+        }
+
         if (_electionElapsed >= _config.ElectionTimeoutTicks)
         {
             _electionElapsed = 0;
@@ -47,7 +54,7 @@ public sealed partial class RaftNode
 
     private bool QuorumActive() => _progress.Count(p => p.Key == Id || p.Value.RecentActive) >= Quorum;
 
-    private void Campaign(bool preVote)
+    private void Campaign(bool preVote, bool transfer = false)
     {
         if (preVote)
         {
@@ -69,7 +76,7 @@ public sealed partial class RaftNode
         {
             if (peer != Id)
             {
-                Send(new Message { Type = type, From = Id, To = peer, Term = term, Index = _log.LastIndex, LogTerm = _log.LastTerm });
+                Send(new Message { Type = type, From = Id, To = peer, Term = term, Index = _log.LastIndex, LogTerm = _log.LastTerm, Transfer = transfer });
             }
         }
     }
@@ -197,5 +204,8 @@ public sealed partial class RaftNode
         _randomizedElectionTimeout = _config.RandomSource.NextInRange(_config.ElectionTimeoutTicks, 2 * _config.ElectionTimeoutTicks);
         _votes.Clear();
         _progress.Clear();
+        _leadTransferee = None;
+        _transferElapsed = 0;
+        ResetReads();
     }
 }

@@ -43,6 +43,7 @@ public sealed partial class RaftNode
         }
 
         _log.CommitTo(majorityMatch);
+        OnCurrentTermCommitted();
         return true;
     }
 
@@ -59,12 +60,13 @@ public sealed partial class RaftNode
 
     private void BroadcastHeartbeat()
     {
+        var (round, context) = CurrentReadRound();
         foreach (var (id, progress) in _progress)
         {
             if (id != Id)
             {
                 var commit = Math.Min(progress.Match, _log.Committed);
-                Send(new Message { Type = MessageType.Heartbeat, From = Id, To = id, Term = Term, Commit = commit });
+                Send(new Message { Type = MessageType.Heartbeat, From = Id, To = id, Term = Term, Commit = commit, Index = round, Context = context });
             }
         }
     }
@@ -137,7 +139,7 @@ public sealed partial class RaftNode
     private void HandleHeartbeat(Message m)
     {
         _log.CommitTo(m.Commit);
-        Send(new Message { Type = MessageType.HeartbeatResponse, From = Id, To = m.From, Term = Term });
+        Send(new Message { Type = MessageType.HeartbeatResponse, From = Id, To = m.From, Term = Term, Index = m.Index, Context = m.Context });
     }
 
     private void HandleAppendResponse(Message m, Progress progress)

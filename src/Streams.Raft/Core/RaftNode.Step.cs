@@ -55,7 +55,8 @@ public sealed partial class RaftNode
                 // Check-quorum lease: a node that heard from a leader within the minimum election
                 // timeout ignores vote requests, so a partitioned node that comes back with a
                 // higher term cannot depose a healthy leader.
-                var inLease = _config.CheckQuorum && Leader != None && _electionElapsed < _config.ElectionTimeoutTicks;
+                // A vote for a leadership transfer comes from the leader's own choice and passes.
+                var inLease = _config.CheckQuorum && Leader != None && _electionElapsed < _config.ElectionTimeoutTicks && !m.Transfer;
                 if (inLease)
                 {
                     return false;
@@ -110,6 +111,12 @@ public sealed partial class RaftNode
                 Leader = m.From;
                 HandleHeartbeat(m);
                 break;
+            case MessageType.TimeoutNow:
+                HandleTimeoutNow(m);
+                break;
+            case MessageType.ReadIndexResponse:
+                _readStates.Add(new ReadState(m.Index, m.Context));
+                break;
             default:
                 break;
         }
@@ -151,15 +158,24 @@ public sealed partial class RaftNode
             case MessageType.AppendResponse:
                 progress.RecentActive = true;
                 HandleAppendResponse(m, progress);
+                if (m.From == _leadTransferee && progress.Match == _log.LastIndex)
+                {
+                    SendTimeoutNow(m.From);
+                }
+
                 break;
             case MessageType.HeartbeatResponse:
                 progress.RecentActive = true;
                 progress.OnHeartbeatResponse();
+                OnReadRoundAcknowledged(m.From, m.Index);
                 if (progress.Match < _log.LastIndex)
                 {
                     SendAppend(m.From, progress, sendIfEmpty: true);
                 }
 
+                break;
+            case MessageType.ReadIndex:
+                AcceptRead(m.From, m.Context);
                 break;
             default:
                 break;

@@ -8,8 +8,8 @@ namespace Streams.Raft.Core;
 /// <summary>
 /// One node of a Raft group as a deterministic state machine (etcd/raft style). It does no I/O,
 /// reads no clock, starts no thread and draws randomness only from the injected
-/// <see cref="IRandomSource"/>. Inputs: <see cref="Tick"/>, <see cref="Step"/> and
-/// <see cref="Propose"/>. Output: a <see cref="Ready"/> (<see cref="HasReady"/>,
+/// <see cref="IRandomSource"/>. Inputs: <see cref="Tick"/>, <see cref="Step"/>,
+/// <see cref="Propose"/>, <see cref="TransferLeadership"/> and <see cref="ReadIndex"/>. Output: a <see cref="Ready"/> (<see cref="HasReady"/>,
 /// <see cref="GetReady"/>, <see cref="Advance"/>). Not thread-safe: one caller at a time.
 /// </summary>
 /// <remarks>
@@ -28,6 +28,7 @@ public sealed partial class RaftNode
     private readonly Dictionary<long, Progress> _progress = [];
     private readonly Dictionary<long, bool> _votes = [];
     private readonly List<Message> _messages = [];
+    private readonly List<ReadState> _readStates = [];
     private HardState _persistedHardState;
     private int _electionElapsed;
     private int _heartbeatElapsed;
@@ -82,6 +83,8 @@ public sealed partial class RaftNode
 
     internal int RandomizedElectionTimeout => _randomizedElectionTimeout;
 
+    private bool IsVoter => _config.Voters.Contains(Id);
+
     private int Quorum => (_config.Voters.Count / 2) + 1;
 
     /// <summary>The leader's view of a follower, or null when this node is not the leader.</summary>
@@ -117,6 +120,13 @@ public sealed partial class RaftNode
             return ProposeResult.NotLeader(Leader);
         }
 
+        if (_leadTransferee != None)
+        {
+            // Thesis §3.10: the leader stops accepting requests while it transfers leadership, so
+            // the target's log can catch up with a log that no longer grows.
+            return ProposeResult.TransferInProgress(Id);
+        }
+
         var entry = new Entry(Term, _log.LastIndex + 1, data.ToArray());
         AppendEntries([entry]);
         BroadcastAppend();
@@ -129,6 +139,7 @@ public sealed partial class RaftNode
         && (CurrentHardState() != _persistedHardState
             || _log.Unstable.Count > 0
             || _messages.Count > 0
+            || _readStates.Count > 0
             || _log.HasNextCommitted);
 
     /// <summary>
@@ -157,8 +168,10 @@ public sealed partial class RaftNode
             hardState != _persistedHardState ? hardState : null,
             [.. _log.Unstable],
             [.. _messages],
-            _log.NextCommitted());
+            _log.NextCommitted(),
+            [.. _readStates]);
         _messages.Clear();
+        _readStates.Clear();
         _readyOutstanding = true;
         return ready;
     }

@@ -17,8 +17,9 @@ namespace Streams.Raft.Core;
 /// </summary>
 public sealed class Ready
 {
-    internal Ready(HardState? hardState, IReadOnlyList<Entry> entries, IReadOnlyList<Message> messages, IReadOnlyList<Entry> committedEntries)
+    internal Ready(HardState? hardState, IReadOnlyList<Entry> entries, IReadOnlyList<Message> messages, IReadOnlyList<Entry> committedEntries, IReadOnlyList<ReadState> readStates)
     {
+        ReadStates = readStates;
         HardState = hardState;
         Entries = entries;
         Messages = messages;
@@ -36,4 +37,10 @@ public sealed class Ready
 
     /// <summary>Committed entries to apply, in index order.</summary>
     public IReadOnlyList<Entry> CommittedEntries { get; }
+
+    /// <summary>
+    /// Linearizable reads made ready (thesis §6.4): serve each once the state machine has applied
+    /// up to its <see cref="ReadState.Index"/>. They need nothing persisted.
+    /// </summary>
+    public IReadOnlyList<ReadState> ReadStates { get; }
 }

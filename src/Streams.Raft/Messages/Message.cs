@@ -40,7 +40,16 @@ public sealed record Message
     /// <summary>For a rejected Append: the index the leader should probe from (fast backtracking).</summary>
     public long RejectHint { get; init; }
 
+    /// <summary>
+    /// On a <see cref="MessageType.Vote"/>: the election is a leadership transfer started by the
+    /// leader (thesis §3.10), so voters in a check-quorum lease still answer it.
+    /// </summary>
+    public bool Transfer { get; init; }
+
+    /// <summary>A read's request context (Heartbeat, HeartbeatResponse, ReadIndex, ReadIndexResponse).</summary>
+    public ReadOnlyMemory<byte> Context { get; init; }
+
     /// <inheritdoc/>
     public override string ToString() =>
-        $"{Type} {From}->{To} t{Term} i{Index} lt{LogTerm} c{Commit} n{Entries.Count}{(Reject ? $" reject(hint {RejectHint})" : string.Empty)}";
+        $"{Type} {From}->{To} t{Term} i{Index} lt{LogTerm} c{Commit} n{Entries.Count}{(Transfer ? " transfer" : string.Empty)}{(Context.IsEmpty ? string.Empty : $" ctx{Context.Length}")}{(Reject ? $" reject(hint {RejectHint})" : string.Empty)}";
 }

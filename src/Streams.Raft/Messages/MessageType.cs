@@ -37,10 +37,27 @@ public enum MessageType
 
     /// <summary>
     /// Heartbeat from the leader; <c>Commit</c> is min(follower's match, leader's commit), so a
-    /// follower never learns a commit index beyond what it holds of the leader's log.
+    /// follower never learns a commit index beyond what it holds of the leader's log. While reads
+    /// wait for confirmation (thesis §6.4), <c>Index</c> is the leader's latest read round (0 for
+    /// none) and <c>Context</c> the request context of that round's read.
     /// </summary>
     Heartbeat = 7,
 
-    /// <summary>Answer to <see cref="Heartbeat"/>.</summary>
+    /// <summary>Answer to <see cref="Heartbeat"/>; echoes its <c>Index</c> (read round) and <c>Context</c>.</summary>
     HeartbeatResponse = 8,
+
+    /// <summary>
+    /// Leadership transfer (thesis §3.10): the leader tells a follower whose log is up to date to
+    /// start an election at once, without pre-vote and with <c>Transfer</c> set on its vote requests.
+    /// </summary>
+    TimeoutNow = 9,
+
+    /// <summary>A follower forwards a linearizable read (thesis §6.4) to the leader; <c>Context</c> identifies it.</summary>
+    ReadIndex = 10,
+
+    /// <summary>
+    /// The leader's answer to <see cref="ReadIndex"/> once its leadership is confirmed:
+    /// <c>Index</c> is the read index, <c>Context</c> echoes the request's.
+    /// </summary>
+    ReadIndexResponse = 11,
 }

@@ -29,12 +29,20 @@ public sealed record SimulationOptions
 
     public required int MaxInflightMessages { get; init; }
 
+    /// <summary>The chance per tick of a linearizable read (ReadIndex) at a random node.</summary>
+    public required double ReadRate { get; init; }
+
+    /// <summary>The chance per tick that a leader starts a leadership transfer to a random node.</summary>
+    public required double TransferRate { get; init; }
+
     public int SafetyTicks { get; init; } = 150;
 
     /// <summary>The liveness bound: after healing, a proposal must commit everywhere within this many ticks.</summary>
     public int LivenessTicks { get; init; } = 400;
 
     public bool UnsafeCommitEntriesOfEarlierTerms { get; init; }
+
+    public bool UnsafeReadIndexWithoutHeartbeats { get; init; }
 
     public static SimulationOptions Draw(Random rng) => new()
     {
@@ -51,5 +59,7 @@ public sealed record SimulationOptions
         ProposeRate = 0.1 + (rng.NextDouble() * 0.5),
         MaxEntriesPerMessage = rng.Next(1, 8),
         MaxInflightMessages = rng.Next(1, 6),
+        ReadRate = rng.NextDouble() * 0.5,
+        TransferRate = rng.NextDouble() * 0.05,
     };
 }

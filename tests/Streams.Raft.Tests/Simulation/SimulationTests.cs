@@ -20,6 +20,8 @@ public sealed class SimulationTests(ITestOutputHelper output)
         var failures = new ConcurrentBag<(int Seed, string Error)>();
         long steps = 0;
         long committed = 0;
+        long reads = 0;
+        long transfers = 0;
         var stopwatch = Stopwatch.StartNew();
         Parallel.ForEach(seeds, seed =>
         {
@@ -35,6 +37,8 @@ public sealed class SimulationTests(ITestOutputHelper output)
 
             Interlocked.Add(ref steps, simulator.StepsChecked);
             Interlocked.Add(ref committed, simulator.Checker.CommittedIndex);
+            Interlocked.Add(ref reads, simulator.ReadsChecked);
+            Interlocked.Add(ref transfers, simulator.TransfersStarted);
             if (seeds.Count == 1)
             {
                 output.WriteLine(simulator.Options.ToString());
@@ -42,7 +46,7 @@ public sealed class SimulationTests(ITestOutputHelper output)
             }
         });
 
-        output.WriteLine($"{seeds.Count} seeds, {steps} checked steps, {committed} committed entries, {stopwatch.Elapsed.TotalSeconds:F1}s");
+        output.WriteLine($"{seeds.Count} seeds, {steps} checked steps, {committed} committed entries, {reads} reads checked, {transfers} transfers started, {stopwatch.Elapsed.TotalSeconds:F1}s");
         var sorted = failures.OrderBy(f => f.Seed).ToList();
         Assert.True(
             sorted.Count == 0,
@@ -95,6 +99,46 @@ public sealed class SimulationTests(ITestOutputHelper output)
         });
 
         output.WriteLine($"broken rule caught by {caught.Count} seeds");
+        foreach (var (seed, error) in caught.OrderBy(c => c.Seed).Take(5))
+        {
+            output.WriteLine($"seed {seed}: {error}");
+        }
+
+        Assert.NotEmpty(caught);
+    }
+
+    [Fact]
+    public void The_simulation_catches_a_leader_that_serves_reads_without_confirming_its_leadership()
+    {
+        // Deliberately skip the heartbeat round of ReadIndex, with partitions that isolate
+        // leaders and no check-quorum (an isolated leader stays leader): an old leader then
+        // answers reads at a commit index a newer leader has passed, and the read check must
+        // report it for some seeds.
+        var caught = new ConcurrentBag<(int Seed, string Error)>();
+        Parallel.For(1, 201, seed =>
+        {
+            var simulator = new Simulator(seed, o => o with
+            {
+                UnsafeReadIndexWithoutHeartbeats = true,
+                ClusterSize = 3,
+                PreVote = false,
+                CheckQuorum = false,
+                PartitionRate = 0.1,
+                ProposeRate = 0.6,
+                ReadRate = 0.5,
+                SafetyTicks = 300,
+            });
+            try
+            {
+                simulator.Run();
+            }
+            catch (SafetyViolationException ex) when (ex.Message.StartsWith("linearizable read", StringComparison.Ordinal))
+            {
+                caught.Add((seed, ex.Message));
+            }
+        });
+
+        output.WriteLine($"broken reads caught by {caught.Count} seeds");
         foreach (var (seed, error) in caught.OrderBy(c => c.Seed).Take(5))
         {
             output.WriteLine($"seed {seed}: {error}");

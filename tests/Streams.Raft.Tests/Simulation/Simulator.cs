@@ -12,7 +12,9 @@ namespace Streams.Raft.Tests.Simulation;
 /// delays, duplicates and reorders messages and can be partitioned (symmetric, one-way, leader
 /// isolated). A crash discards the node and whatever it had not persisted; a restart builds a
 /// new node from its <see cref="MemoryRaftLog"/> only. The <see cref="SafetyChecker"/> runs after
-/// every step; a liveness phase on a healed network follows.
+/// every step, with the check that every linearizable read (ReadIndex, issued at random, as are
+/// leadership transfers) covers all that was committed before it was requested; a liveness phase
+/// on a healed network follows.
 /// </summary>
 public sealed class Simulator
 {
@@ -27,6 +29,11 @@ public sealed class Simulator
     private long _now;
     private bool _healed;
     private int _proposals;
+    private int _reads;
+    private long _maxCommitSeen;
+
+    // Per read context: the highest commit index any node had when the read was requested.
+    private readonly Dictionary<string, long> _readFloor = [];
 
     public Simulator(int seed, Func<SimulationOptions, SimulationOptions>? adjust = null)
     {
@@ -57,6 +64,12 @@ public sealed class Simulator
 
     public long StepsChecked { get; private set; }
 
+    /// <summary>Read states emitted and checked against their floor.</summary>
+    public long ReadsChecked { get; private set; }
+
+    /// <summary>Leadership transfers started (whether or not they completed).</summary>
+    public long TransfersStarted { get; private set; }
+
     /// <summary>Runs the safety phase then the liveness phase; throws on any violation.</summary>
     public void Run()
     {
@@ -64,6 +77,8 @@ public sealed class Simulator
         {
             FaultStep();
             ProposeStep();
+            ReadStep();
+            TransferStep();
             TickAll();
             DeliverDue();
             _now++;
@@ -85,6 +100,7 @@ public sealed class Simulator
             MaxInflightMessages = _options.MaxInflightMessages,
             RandomSource = new SystemRandomSource(new Random(_rng.Next())),
             UnsafeCommitEntriesOfEarlierTerms = _options.UnsafeCommitEntriesOfEarlierTerms,
+            UnsafeReadIndexWithoutHeartbeats = _options.UnsafeReadIndexWithoutHeartbeats,
         },
         _storages[id]);
 
@@ -185,6 +201,71 @@ public sealed class Simulator
         AfterStep(target);
     }
 
+    private void ReadStep()
+    {
+        if (_rng.NextDouble() >= _options.ReadRate)
+        {
+            return;
+        }
+
+        var target = _ids[_rng.Next(_ids.Length)];
+        if (_nodes[target] is not { } node)
+        {
+            return;
+        }
+
+        var context = $"r{_reads++}";
+        _readFloor[context] = _maxCommitSeen;
+        var status = node.ReadIndex(Encoding.UTF8.GetBytes(context));
+        _trace.Append($"[{_now}] read {context} at {target}: {status} floor {_maxCommitSeen}\n");
+        AfterStep(target);
+    }
+
+    private void TransferStep()
+    {
+        if (_rng.NextDouble() >= _options.TransferRate)
+        {
+            return;
+        }
+
+        var leaders = _ids.Where(id => _nodes[id]?.Role == RaftRole.Leader).ToList();
+        if (leaders.Count == 0)
+        {
+            return;
+        }
+
+        var leader = leaders[_rng.Next(leaders.Count)];
+        var target = _ids[_rng.Next(_ids.Length)];
+        var status = _nodes[leader]!.TransferLeadership(target);
+        _trace.Append($"[{_now}] transfer {leader}->{target}: {status}\n");
+        if (status == TransferLeadershipStatus.Started)
+        {
+            TransfersStarted++;
+        }
+
+        AfterStep(leader);
+    }
+
+    /// <summary>
+    /// Linearizability of reads: a read's index must cover every entry committed anywhere before
+    /// the read was requested, or serving it at that index could miss a completed write.
+    /// </summary>
+    private void CheckReadState(long id, ReadState state)
+    {
+        ReadsChecked++;
+        var context = Encoding.UTF8.GetString(state.RequestContext.Span);
+        if (!_readFloor.TryGetValue(context, out var floor))
+        {
+            throw new SafetyViolationException($"node {id} emitted a read state for unknown context {context}");
+        }
+
+        if (state.Index < floor)
+        {
+            throw new SafetyViolationException(
+                $"linearizable read: node {id} answered {context} at index {state.Index}, below commit index {floor} reached before it was requested");
+        }
+    }
+
     private void TickAll()
     {
         foreach (var id in Shuffled(_ids))
@@ -249,6 +330,11 @@ public sealed class Simulator
                 Checker.OnApply(id, entry);
             }
 
+            foreach (var state in ready.ReadStates)
+            {
+                CheckReadState(id, state);
+            }
+
             node.Advance(ready);
         }
 
@@ -283,6 +369,7 @@ public sealed class Simulator
             if (_nodes[id] is { } node)
             {
                 Checker.OnCommit(id, node.Term, node.CommitIndex);
+                _maxCommitSeen = Math.Max(_maxCommitSeen, node.CommitIndex);
                 Checker.OnRole(id, node.Term, node.Role == RaftRole.Leader);
             }
         }

@@ -46,6 +46,9 @@ public sealed class TestCluster
 
     public Dictionary<long, List<Entry>> Applied { get; } = [];
 
+    /// <summary>The read states each node emitted, in order.</summary>
+    public Dictionary<long, List<ReadState>> ReadStates { get; } = [];
+
     /// <summary>Messages sent and not yet delivered.</summary>
     public List<Message> Outbox { get; } = [];
 
@@ -73,8 +76,27 @@ public sealed class TestCluster
             }
 
             applied.AddRange(ready.CommittedEntries);
+            ReadStatesOf(id).AddRange(ready.ReadStates);
             node.Advance(ready);
         }
+    }
+
+    public List<ReadState> ReadStatesOf(long id)
+    {
+        if (!ReadStates.TryGetValue(id, out var states))
+        {
+            ReadStates[id] = states = [];
+        }
+
+        return states;
+    }
+
+    /// <summary>Asks <paramref name="id"/> for a read with the given context and handles its Ready.</summary>
+    public ReadIndexStatus Read(long id, string context)
+    {
+        var status = _nodes[id].ReadIndex(System.Text.Encoding.UTF8.GetBytes(context));
+        Drain(id);
+        return status;
     }
 
     public void DrainAll()
