@@ -31,8 +31,7 @@ public static class CrashBatches
             RecordsLength = payload,
         };
         header.Write(batch);
-        header = header with { Crc32C = BatchHeader.ComputeCrc(batch) };
-        header.Write(batch);
+        BatchHeader.WriteCrc(batch);
         return batch;
     }
 }

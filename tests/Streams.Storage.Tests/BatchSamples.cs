@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Text;
 using FsCheck;
 using FsCheck.Fluent;
@@ -139,7 +138,7 @@ internal static class BatchSamples
             RecordsLength = recordsLength ?? storedSection.Length,
         }.Write(batch);
         storedSection.CopyTo(batch.AsSpan(BatchHeader.Size));
-        BinaryPrimitives.WriteUInt32LittleEndian(batch.AsSpan(4), BatchHeader.ComputeCrc(batch));
+        BatchHeader.WriteCrc(batch);
         return batch;
     }
 }

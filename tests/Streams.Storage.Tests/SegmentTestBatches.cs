@@ -34,6 +34,6 @@ internal static class SegmentTestBatches
     public static void Seal(byte[] batch, BatchHeader header)
     {
         header.Write(batch);
-        (header with { Crc32C = Checksum.Crc32C(batch.AsSpan(BatchHeader.CrcStart)) }).Write(batch);
+        BatchHeader.WriteCrc(batch);
     }
 }

@@ -102,9 +102,8 @@ public class SegmentLogAppendBenchmarks : IAsyncDisposable
             batch = _batches[slot] = Fill(builder, RecordBytes, index).Build().ToArray();
         }
 
-        var header = BatchHeader.Read(batch) with { Index = index };
-        header.Write(batch);
-        (header with { Crc32C = BatchHeader.ComputeCrc(batch) }).Write(batch);
+        (BatchHeader.Read(batch) with { Index = index }).Write(batch);
+        BatchHeader.WriteCrc(batch);
         return batch;
     }
 }

@@ -244,7 +244,7 @@ public sealed class BatchBuilder : IDisposable
             ProducerSequence = _producerSequence,
             RecordsLength = recordsLength,
         }.Write(batch);
-        BinaryPrimitives.WriteUInt32LittleEndian(batch[4..], BatchHeader.ComputeCrc(batch));
+        BatchHeader.WriteCrc(batch);
         _batch = output.AsMemory(0, length);
         _built = true;
         return _batch;

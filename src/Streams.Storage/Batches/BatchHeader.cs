@@ -131,6 +131,12 @@ public readonly record struct BatchHeader
     public static uint ComputeCrc(ReadOnlySpan<byte> batch) => Checksum.Crc32C(batch[CrcStart..]);
 
     /// <summary>
+    /// Seals a whole batch whose other bytes are final: computes its CRC-32C and writes it into
+    /// the CRC field (bytes 4 to 8).
+    /// </summary>
+    public static void WriteCrc(Span<byte> batch) => BinaryPrimitives.WriteUInt32LittleEndian(batch[4..], ComputeCrc(batch));
+
+    /// <summary>
     /// Checks a whole batch (exactly <see cref="Length"/> bytes): length, CRC, version, codec,
     /// attributes and reserved bytes. Returns null when it is sound, else what is wrong.
     /// </summary>
