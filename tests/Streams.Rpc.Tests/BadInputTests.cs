@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -49,23 +48,13 @@ public sealed class BadInputTests : IAsyncLifetime
         }
     }
 
-    /// <summary>A gRPC frame spelled out: flag byte, big-endian length, payload.</summary>
-    private static byte[] Frame(byte flag, uint declaredLength, ReadOnlySpan<byte> payload)
-    {
-        var frame = new byte[5 + payload.Length];
-        frame[0] = flag;
-        BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), declaredLength);
-        payload.CopyTo(frame.AsSpan(5));
-        return frame;
-    }
-
     private static byte[] Echo(string text) => new EchoRequest { Payload = ByteString.CopyFromUtf8(text) }.ToByteArray();
 
     /// <summary>The server still serves: on the raw client's connection, on the shared channel and on a new connection.</summary>
     private async Task AssertStillServingAsync()
     {
         var payload = Echo("still here");
-        var raw = await _raw.SendAsync(Server.Address, UnaryPath, Frame(0, (uint)payload.Length, payload));
+        var raw = await _raw.SendAsync(Server.Address, UnaryPath, GrpcFrame.Of(0, (uint)payload.Length, payload));
         Assert.Equal("0", raw.GrpcStatus);
 
         var response = await new InteropClient(_channel!).UnaryAsync(new EchoRequest { Payload = ByteString.CopyFromUtf8("ok") });
@@ -123,7 +112,7 @@ public sealed class BadInputTests : IAsyncLifetime
     public async Task A_frame_whose_length_lies_is_answered_INTERNAL_and_logged()
     {
         // Header promises 1000 bytes; the stream ends after 10.
-        var response = await _raw.SendAsync(Server.Address, UnaryPath, Frame(0, 1000, new byte[10]));
+        var response = await _raw.SendAsync(Server.Address, UnaryPath, GrpcFrame.Of(0, 1000, new byte[10]));
 
         Assert.Equal(HttpStatusCode.OK, response.Status);
         Assert.Equal("13", response.GrpcStatus);
@@ -136,7 +125,7 @@ public sealed class BadInputTests : IAsyncLifetime
     public async Task A_frame_longer_than_the_limit_is_refused_before_it_is_buffered()
     {
         // Declares 100 MiB against a 4 MiB limit, and sends almost nothing of it.
-        var response = await _raw.SendAsync(Server.Address, UnaryPath, Frame(0, 100 * 1024 * 1024, new byte[10]));
+        var response = await _raw.SendAsync(Server.Address, UnaryPath, GrpcFrame.Of(0, 100 * 1024 * 1024, new byte[10]));
 
         Assert.Equal("8", response.GrpcStatus);
         Assert.Contains("limit 4194304 bytes", Uri.UnescapeDataString(response.GrpcMessage ?? string.Empty), StringComparison.Ordinal);
@@ -149,7 +138,7 @@ public sealed class BadInputTests : IAsyncLifetime
     public async Task A_bad_compressed_flag_is_INTERNAL(byte flag, string expected)
     {
         var payload = Echo("x");
-        var response = await _raw.SendAsync(Server.Address, UnaryPath, Frame(flag, (uint)payload.Length, payload));
+        var response = await _raw.SendAsync(Server.Address, UnaryPath, GrpcFrame.Of(flag, (uint)payload.Length, payload));
 
         Assert.Equal("13", response.GrpcStatus);
         Assert.Contains(expected, Uri.UnescapeDataString(response.GrpcMessage ?? string.Empty), StringComparison.Ordinal);
@@ -160,7 +149,7 @@ public sealed class BadInputTests : IAsyncLifetime
     public async Task Bytes_that_are_not_the_request_message_are_INTERNAL_naming_the_type()
     {
         byte[] garbage = [0xFF, 0xFF, 0xFF, 0xFF];
-        var response = await _raw.SendAsync(Server.Address, UnaryPath, Frame(0, (uint)garbage.Length, garbage));
+        var response = await _raw.SendAsync(Server.Address, UnaryPath, GrpcFrame.Of(0, (uint)garbage.Length, garbage));
 
         Assert.Equal("13", response.GrpcStatus);
         Assert.Contains("not a valid EchoRequest", Uri.UnescapeDataString(response.GrpcMessage ?? string.Empty), StringComparison.Ordinal);
@@ -172,7 +161,7 @@ public sealed class BadInputTests : IAsyncLifetime
     public async Task A_unary_call_needs_exactly_one_request_message(int count, string expected)
     {
         var payload = Echo("x");
-        var body = Enumerable.Repeat(Frame(0, (uint)payload.Length, payload), count).SelectMany(b => b).ToArray();
+        var body = Enumerable.Repeat(GrpcFrame.Of(0, (uint)payload.Length, payload), count).SelectMany(b => b).ToArray();
         var response = await _raw.SendAsync(Server.Address, UnaryPath, body);
 
         Assert.Equal("13", response.GrpcStatus);
@@ -195,7 +184,7 @@ public sealed class BadInputTests : IAsyncLifetime
     public async Task The_status_message_is_percent_encoded_on_the_wire()
     {
         var payload = new EchoRequest { FailWithCode = 9, FailWithMessage = "ünï % done" }.ToByteArray();
-        var response = await _raw.SendAsync(Server.Address, UnaryPath, Frame(0, (uint)payload.Length, payload));
+        var response = await _raw.SendAsync(Server.Address, UnaryPath, GrpcFrame.Of(0, (uint)payload.Length, payload));
 
         Assert.Equal("9", response.GrpcStatus);
         Assert.Equal("%C3%BCn%C3%AF %25 done", response.GrpcMessage);
@@ -206,7 +195,7 @@ public sealed class BadInputTests : IAsyncLifetime
     {
         // No client-side timer here: only the server's grpc-timeout handling can end this call early.
         var payload = new EchoRequest { DelayMs = 30_000 }.ToByteArray();
-        var response = await _raw.SendAsync(Server.Address, UnaryPath, Frame(0, (uint)payload.Length, payload), headers: new Dictionary<string, string> { ["grpc-timeout"] = "200m" });
+        var response = await _raw.SendAsync(Server.Address, UnaryPath, GrpcFrame.Of(0, (uint)payload.Length, payload), headers: new Dictionary<string, string> { ["grpc-timeout"] = "200m" });
 
         Assert.Equal("4", response.GrpcStatus);
     }
@@ -218,7 +207,7 @@ public sealed class BadInputTests : IAsyncLifetime
     public async Task A_malformed_grpc_timeout_is_INTERNAL_and_says_what_is_expected(string timeout)
     {
         var payload = Echo("x");
-        var response = await _raw.SendAsync(Server.Address, UnaryPath, Frame(0, (uint)payload.Length, payload), headers: new Dictionary<string, string> { ["grpc-timeout"] = timeout });
+        var response = await _raw.SendAsync(Server.Address, UnaryPath, GrpcFrame.Of(0, (uint)payload.Length, payload), headers: new Dictionary<string, string> { ["grpc-timeout"] = timeout });
 
         Assert.Equal("13", response.GrpcStatus);
         Assert.Contains("1 to 8 digits", Uri.UnescapeDataString(response.GrpcMessage ?? string.Empty), StringComparison.Ordinal);
@@ -228,7 +217,7 @@ public sealed class BadInputTests : IAsyncLifetime
     public async Task An_unknown_message_encoding_is_UNIMPLEMENTED_with_the_accepted_ones()
     {
         var payload = Echo("x");
-        var response = await _raw.SendAsync(Server.Address, UnaryPath, Frame(1, (uint)payload.Length, payload), headers: new Dictionary<string, string> { ["grpc-encoding"] = "snappy" });
+        var response = await _raw.SendAsync(Server.Address, UnaryPath, GrpcFrame.Of(1, (uint)payload.Length, payload), headers: new Dictionary<string, string> { ["grpc-encoding"] = "snappy" });
 
         Assert.Equal("12", response.GrpcStatus);
         Assert.Equal("identity,gzip", response.Headers["grpc-accept-encoding"]);
@@ -304,7 +293,7 @@ public sealed class BadInputTests : IAsyncLifetime
         {
             Version = HttpVersion.Version20,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            Content = new ByteArrayContent(Frame(0, (uint)payload.Length, payload)),
+            Content = new ByteArrayContent(GrpcFrame.Of(0, (uint)payload.Length, payload)),
         };
         again.Content.Headers.TryAddWithoutValidation("content-type", "application/grpc");
         using var response = await invoker.SendAsync(again, CancellationToken.None);
@@ -420,7 +409,7 @@ public sealed class BadInputTests : IAsyncLifetime
 
         protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
         {
-            await stream.WriteAsync(Frame(0, 1000, new byte[100]), cancellationToken);
+            await stream.WriteAsync(GrpcFrame.Of(0, 1000, new byte[100]), cancellationToken);
             await stream.FlushAsync(cancellationToken);
             _halfSent.TrySetResult();
             await Task.Delay(Timeout.Infinite, cancellationToken);

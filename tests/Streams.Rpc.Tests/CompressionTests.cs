@@ -24,7 +24,7 @@ public sealed class CompressionTests
     {
         await using var server = await RpcTestServer.StartAsync(o => o.ResponseCompression = mode);
         using var raw = new RawHttp2();
-        var body = gzipRequest ? Frame(1, Gzip(_compressible)) : Frame(0, _compressible);
+        var body = gzipRequest ? GrpcFrame.Of(Gzip(_compressible), flag: 1) : GrpcFrame.Of(_compressible);
         var headers = new Dictionary<string, string> { ["grpc-accept-encoding"] = acceptEncoding };
         if (gzipRequest)
         {
@@ -38,15 +38,6 @@ public sealed class CompressionTests
         Assert.Equal(expectGzip ? 1 : 0, response.Body[0]);
         var message = expectGzip ? Gunzip(response.Body.AsSpan(5).ToArray()) : response.Body.AsSpan(5).ToArray();
         Assert.Equal(10_000, EchoResponse.Parser.ParseFrom(message).Payload.Length);
-    }
-
-    private static byte[] Frame(byte flag, byte[] payload)
-    {
-        var frame = new byte[5 + payload.Length];
-        frame[0] = flag;
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)payload.Length);
-        payload.CopyTo(frame, 5);
-        return frame;
     }
 
     private static byte[] Gzip(byte[] data)

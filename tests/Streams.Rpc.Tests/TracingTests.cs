@@ -24,11 +24,8 @@ public sealed class TracingTests(RpcServerFixture fixture) : IClassFixture<RpcSe
         var callerSpan = ActivitySpanId.CreateRandom();
         using var raw = new RawHttp2();
         var payload = new EchoRequest { Payload = ByteString.CopyFromUtf8(traceId.ToHexString()) }.ToByteArray();
-        var frame = new byte[5 + payload.Length];
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)payload.Length);
-        payload.CopyTo(frame, 5);
 
-        var response = await raw.SendAsync(fixture.Server.Address, "/streams.testing.v1.Interop/Unary", frame, headers: new Dictionary<string, string> { ["traceparent"] = $"00-{traceId.ToHexString()}-{callerSpan.ToHexString()}-01" });
+        var response = await raw.SendAsync(fixture.Server.Address, "/streams.testing.v1.Interop/Unary", GrpcFrame.Of(payload), headers: new Dictionary<string, string> { ["traceparent"] = $"00-{traceId.ToHexString()}-{callerSpan.ToHexString()}-01" });
 
         Assert.Equal("0", response.GrpcStatus);
         var span = Assert.Single(spans, s => s.TraceId == traceId);
