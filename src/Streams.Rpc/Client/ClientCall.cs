@@ -115,10 +115,9 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientCall
 
     private void FailBeforeSending(RpcStatus status)
     {
-        var error = new RpcException(status);
+        // Finish faults the response headers too, as it does for every status but OK.
         Finish(status, null);
-        _response = Task.FromException<HttpResponseMessage>(error);
-        _headers.TrySetException(error);
+        _response = Task.FromException<HttpResponseMessage>(new RpcException(status));
     }
 
     private HttpRequestMessage CreateRequest(HttpContent content)
@@ -177,16 +176,12 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientCall
                 }
                 catch (OperationCanceledException cancelled)
                 {
-                    var error = Fail(cancelled);
-                    _headers.TrySetException(error);
-                    throw error;
+                    throw Fail(cancelled);
                 }
             }
             catch (Exception ex)
             {
-                var error = Fail(ex);
-                _headers.TrySetException(error);
-                throw error;
+                throw Fail(ex);
             }
         }
 
@@ -198,9 +193,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientCall
         catch (Exception ex)
         {
             response.Dispose();
-            var error = Fail(ex);
-            _headers.TrySetException(error);
-            throw error;
+            throw Fail(ex);
         }
     }
 

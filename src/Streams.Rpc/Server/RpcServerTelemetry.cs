@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
@@ -14,6 +15,14 @@ public sealed class RpcServerTelemetry : IDisposable
 
     private readonly Meter _meter;
     private readonly Histogram<double> _duration;
+
+    // Per bound path, split once: every call records these, and /metrics keeps the histogram on.
+    // Only bound paths get here, so the set is small and fixed (unknown paths are not recorded:
+    // they would let any client add label values without bound).
+    private readonly ConcurrentDictionary<string, CallNames> _names = new(StringComparer.Ordinal);
+
+    // The status codes as tag values, boxed once rather than on every call.
+    private readonly object[] _statusCodes = [.. Enum.GetValues<StatusCode>().Select(code => (object)(int)code)];
 
     /// <summary>Creates the instruments on a meter from <paramref name="meterFactory"/>.</summary>
     public RpcServerTelemetry(IMeterFactory meterFactory)
@@ -47,7 +56,8 @@ public sealed class RpcServerTelemetry : IDisposable
         // would point at a parent no trace ever shows (and a parent-based sampler would drop it).
         var ambient = Activity.Current;
         Activity.Current = null;
-        var activity = ActivitySource.StartActivity(path.TrimStart('/'), ActivityKind.Server, parent);
+        var names = NamesOf(path);
+        var activity = ActivitySource.StartActivity(names.DisplayName, ActivityKind.Server, parent);
         if (activity is null)
         {
             Activity.Current = ambient;
@@ -55,9 +65,8 @@ public sealed class RpcServerTelemetry : IDisposable
         }
 
         activity.SetTag("rpc.system", "grpc");
-        var (service, method) = SplitPath(path);
-        activity.SetTag("rpc.service", service);
-        activity.SetTag("rpc.method", method);
+        activity.SetTag("rpc.service", names.Service);
+        activity.SetTag("rpc.method", names.Method);
         return activity;
     }
 
@@ -66,7 +75,7 @@ public sealed class RpcServerTelemetry : IDisposable
     {
         if (activity is not null)
         {
-            activity.SetTag("rpc.grpc.status_code", (int)code);
+            activity.SetTag("rpc.grpc.status_code", _statusCodes[(int)code]);
             if (code != StatusCode.OK)
             {
                 activity.SetStatus(ActivityStatusCode.Error, code.ToString());
@@ -77,25 +86,23 @@ public sealed class RpcServerTelemetry : IDisposable
 
         if (_duration.Enabled)
         {
-            var (service, method) = SplitPath(path);
+            var names = NamesOf(path);
             _duration.Record(
                 elapsed.TotalMilliseconds,
-                new KeyValuePair<string, object?>("rpc.service", service),
-                new KeyValuePair<string, object?>("rpc.method", method),
-                new KeyValuePair<string, object?>("rpc.grpc.status_code", (int)code));
+                new KeyValuePair<string, object?>("rpc.service", names.Service),
+                new KeyValuePair<string, object?>("rpc.method", names.Method),
+                new KeyValuePair<string, object?>("rpc.grpc.status_code", _statusCodes[(int)code]));
         }
     }
 
-    /// <summary>
-    /// <c>/package.Service/Method</c> as its two parts. Only bound paths get here, so the values
-    /// are a fixed, small set (unknown paths are not recorded: they would let any client add
-    /// label values without bound).
-    /// </summary>
-    private static (string Service, string Method) SplitPath(string path)
+    private CallNames NamesOf(string path) => _names.GetOrAdd(path, static p =>
     {
-        var slash = path.LastIndexOf('/');
-        return slash > 0 ? (path[1..slash], path[(slash + 1)..]) : (string.Empty, path.TrimStart('/'));
-    }
+        // "/package.Service/Method": the span's name without the leading slash, and its two parts.
+        var slash = p.LastIndexOf('/');
+        return slash > 0 ? new CallNames(p[1..], p[1..slash], p[(slash + 1)..]) : new CallNames(p.TrimStart('/'), string.Empty, p.TrimStart('/'));
+    });
+
+    private sealed record CallNames(string DisplayName, string Service, string Method);
 
     /// <inheritdoc />
     public void Dispose()

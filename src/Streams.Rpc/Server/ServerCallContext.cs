@@ -139,17 +139,9 @@ public sealed class ServerCallContext
             response.AppendTrailer("grpc-message", GrpcMessageText.Encode(status.Detail));
         }
 
-        foreach (var entry in ResponseTrailers)
+        foreach (var entry in extraTrailers is null ? ResponseTrailers : ResponseTrailers.Concat(extraTrailers))
         {
             response.AppendTrailer(entry.Key, MetadataHeaders.ToHeaderValue(entry));
-        }
-
-        if (extraTrailers is not null)
-        {
-            foreach (var entry in extraTrailers)
-            {
-                response.AppendTrailer(entry.Key, MetadataHeaders.ToHeaderValue(entry));
-            }
         }
     }
 
