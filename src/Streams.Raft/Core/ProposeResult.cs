@@ -5,7 +5,8 @@ namespace Streams.Raft.Core;
 /// <param name="Index">When accepted: the index the entry was given.</param>
 /// <param name="Term">When accepted: the term the entry was given (index and term identify it).</param>
 /// <param name="LeaderHint">When refused: the leader this node knows of (itself while transferring), or 0.</param>
-public readonly record struct ProposeResult(ProposeStatus Status, long Index, long Term, long LeaderHint)
+/// <param name="Reason">When a membership change is rejected: why, in words a person can act on.</param>
+public readonly record struct ProposeResult(ProposeStatus Status, long Index, long Term, long LeaderHint, string? Reason = null)
 {
     /// <summary>True when the entry was appended.</summary>
     public bool IsAccepted => Status == ProposeStatus.Accepted;
@@ -22,4 +23,14 @@ public readonly record struct ProposeResult(ProposeStatus Status, long Index, lo
     /// <summary>A proposal refused because leadership is being transferred.</summary>
     /// <param name="leader">This node, still the leader.</param>
     public static ProposeResult TransferInProgress(long leader) => new(ProposeStatus.TransferInProgress, 0, 0, leader);
+
+    /// <summary>A membership change refused until the previous one commits.</summary>
+    /// <param name="leader">This node, the leader.</param>
+    /// <param name="reason">What is pending.</param>
+    public static ProposeResult ConfChangePending(long leader, string reason) => new(ProposeStatus.ConfChangePending, 0, 0, leader, reason);
+
+    /// <summary>An invalid membership change.</summary>
+    /// <param name="leader">This node, the leader.</param>
+    /// <param name="reason">Why it is invalid.</param>
+    public static ProposeResult ConfChangeRejected(long leader, string reason) => new(ProposeStatus.ConfChangeRejected, 0, 0, leader, reason);
 }

@@ -14,4 +14,18 @@ public enum ProposeStatus
     /// leader, or here once the transfer is abandoned.
     /// </summary>
     TransferInProgress = 3,
+
+    /// <summary>
+    /// A membership change was refused because an earlier one is not committed yet, or because
+    /// this leader has not yet committed an entry of its own term (both needed for single-node
+    /// changes to be safe); retry shortly.
+    /// </summary>
+    ConfChangePending = 4,
+
+    /// <summary>
+    /// A membership change was refused as invalid (see <see cref="ProposeResult.Reason"/>): for
+    /// example adding a member twice, promoting a learner that has not caught up, or removing the
+    /// last voter.
+    /// </summary>
+    ConfChangeRejected = 5,
 }

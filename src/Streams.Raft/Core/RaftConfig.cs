@@ -10,8 +10,10 @@ public sealed class RaftConfig
     public required long Id { get; init; }
 
     /// <summary>
-    /// The ids of the voting members. Normally this node is one of them; a node that is not (one
-    /// removed from the group, say) never campaigns and ignores <c>TimeoutNow</c>.
+    /// The voting members the group starts with (its bootstrap configuration), used until the
+    /// log or a snapshot holds a configuration entry. Every founding member is given the same
+    /// list. A node joining an existing group is given an empty list: it learns its membership
+    /// from the leader. A node that is not a voter never campaigns and ignores <c>TimeoutNow</c>.
     /// </summary>
     public required IReadOnlyList<long> Voters { get; init; }
 
@@ -47,6 +49,26 @@ public sealed class RaftConfig
     /// </summary>
     public bool CheckQuorum { get; init; }
 
+    /// <summary>
+    /// How linearizable reads are confirmed: by a heartbeat round (<see cref="ReadOnlyMode.ReadIndex"/>,
+    /// the default) or by the leader's lease (<see cref="ReadOnlyMode.LeaseBased"/>, which needs
+    /// <see cref="CheckQuorum"/>).
+    /// </summary>
+    public ReadOnlyMode ReadOnly { get; init; } = ReadOnlyMode.ReadIndex;
+
+    /// <summary>
+    /// For lease reads: how many ticks the clocks of two nodes may drift apart within an election
+    /// timeout. The lease is shortened by this much; at least 1 and less than
+    /// <see cref="ElectionTimeoutTicks"/>.
+    /// </summary>
+    public int MaxClockDriftTicks { get; init; } = 1;
+
+    /// <summary>The most bytes of a snapshot sent in one message.</summary>
+    public int SnapshotChunkBytes { get; init; } = 1 << 20;
+
+    /// <summary>The most snapshot pieces in flight to one follower.</summary>
+    public int MaxSnapshotChunksInFlight { get; init; } = 4;
+
     /// <summary>The random source for election timeouts.</summary>
     public required IRandomSource RandomSource { get; init; }
 
@@ -75,9 +97,9 @@ public sealed class RaftConfig
             problems.Add("Id must not be 0.");
         }
 
-        if (Voters is null || Voters.Count == 0)
+        if (Voters is null)
         {
-            problems.Add("Voters must not be empty.");
+            problems.Add("Voters must be set (empty for a node joining an existing group).");
         }
         else
         {
@@ -115,6 +137,26 @@ public sealed class RaftConfig
         if (MaxBytesPerMessage < 1)
         {
             problems.Add("MaxBytesPerMessage must be at least 1.");
+        }
+
+        if (ReadOnly == ReadOnlyMode.LeaseBased && !CheckQuorum)
+        {
+            problems.Add("ReadOnly = LeaseBased needs CheckQuorum: without it followers do not honour the leader's lease.");
+        }
+
+        if (MaxClockDriftTicks < 1 || MaxClockDriftTicks >= ElectionTimeoutTicks)
+        {
+            problems.Add("MaxClockDriftTicks must be at least 1 and less than ElectionTimeoutTicks.");
+        }
+
+        if (SnapshotChunkBytes < 1)
+        {
+            problems.Add("SnapshotChunkBytes must be at least 1.");
+        }
+
+        if (MaxSnapshotChunksInFlight < 1)
+        {
+            problems.Add("MaxSnapshotChunksInFlight must be at least 1.");
         }
 
         if (RandomSource is null)

@@ -6,19 +6,22 @@ namespace Streams.Raft.Core;
 /// <summary>
 /// A batch of work the host must do for a node, in this order:
 /// <list type="number">
-/// <item>persist <see cref="HardState"/> (when not null) and <see cref="Entries"/> (each replaces
-/// any held entry at its index and everything after it) durably;</item>
+/// <item>persist <see cref="Snapshot"/> (when not null: it replaces the whole log), then
+/// <see cref="Entries"/> (the first replaces any held entry at its index and everything after
+/// it), then <see cref="HardState"/> (when not null), durably (<see cref="IRaftStorage.SaveAsync"/>);</item>
 /// <item>only then send <see cref="Messages"/>: PERSIST BEFORE SEND. A vote or an acknowledgement
 /// sent before the state it promises is on disk can be forgotten by a crash and break safety;</item>
-/// <item>apply <see cref="CommittedEntries"/> to the state machine, in order (they may include
-/// entries of this same Ready, which is why they come after persisting);</item>
+/// <item>restore the state machine from <see cref="Snapshot"/> when not null, then apply
+/// <see cref="CommittedEntries"/> in order (they may include entries of this same Ready, which is
+/// why they come after persisting);</item>
 /// <item>call <see cref="RaftNode.Advance"/> with this Ready before asking for the next one.</item>
 /// </list>
 /// </summary>
 public sealed class Ready
 {
-    internal Ready(HardState? hardState, IReadOnlyList<Entry> entries, IReadOnlyList<Message> messages, IReadOnlyList<Entry> committedEntries, IReadOnlyList<ReadState> readStates)
+    internal Ready(HardState? hardState, IReadOnlyList<Entry> entries, IReadOnlyList<Message> messages, IReadOnlyList<Entry> committedEntries, IReadOnlyList<ReadState> readStates, Snapshot? snapshot = null)
     {
+        Snapshot = snapshot;
         ReadStates = readStates;
         HardState = hardState;
         Entries = entries;
@@ -28,6 +31,12 @@ public sealed class Ready
 
     /// <summary>The hard state to persist, or null when it did not change.</summary>
     public HardState? HardState { get; }
+
+    /// <summary>
+    /// A snapshot received from the leader, or null: persist it (it replaces the log) and restore
+    /// the state machine from it before applying <see cref="CommittedEntries"/>.
+    /// </summary>
+    public Snapshot? Snapshot { get; }
 
     /// <summary>Entries to persist, consecutive; the first replaces the held entry at its index and all after it.</summary>
     public IReadOnlyList<Entry> Entries { get; }

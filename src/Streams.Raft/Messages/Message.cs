@@ -49,7 +49,16 @@ public sealed record Message
     /// <summary>A read's request context (Heartbeat, HeartbeatResponse, ReadIndex, ReadIndexResponse).</summary>
     public ReadOnlyMemory<byte> Context { get; init; }
 
+    /// <summary>A piece of a snapshot (<see cref="MessageType.Snapshot"/>).</summary>
+    public SnapshotChunk? Chunk { get; init; }
+
+    /// <summary>
+    /// On a <see cref="MessageType.SnapshotResponse"/>: how many bytes of the snapshot the follower
+    /// holds in order, which is where the leader sends from next.
+    /// </summary>
+    public long ChunkOffset { get; init; }
+
     /// <inheritdoc/>
     public override string ToString() =>
-        $"{Type} {From}->{To} t{Term} i{Index} lt{LogTerm} c{Commit} n{Entries.Count}{(Transfer ? " transfer" : string.Empty)}{(Context.IsEmpty ? string.Empty : $" ctx{Context.Length}")}{(Reject ? $" reject(hint {RejectHint})" : string.Empty)}";
+        $"{Type} {From}->{To} t{Term} i{Index} lt{LogTerm} c{Commit} n{Entries.Count}{(Transfer ? " transfer" : string.Empty)}{(Context.IsEmpty ? string.Empty : $" ctx{Context.Length}")}{(Chunk is null ? string.Empty : $" chunk {Chunk.Metadata.Index}@{Chunk.Metadata.Term} [{Chunk.Offset}+{Chunk.Data.Length}/{Chunk.TotalBytes}]")}{(Type == MessageType.SnapshotResponse ? $" got {ChunkOffset}" : string.Empty)}{(Reject ? $" reject(hint {RejectHint})" : string.Empty)}";
 }

@@ -60,4 +60,20 @@ public enum MessageType
     /// <c>Index</c> is the read index, <c>Context</c> echoes the request's.
     /// </summary>
     ReadIndexResponse = 11,
+
+    /// <summary>
+    /// InstallSnapshot (§7), one <see cref="Message.Chunk"/> at a time: the leader sends it to a
+    /// follower that needs entries the leader has compacted away. <c>Index</c>/<c>LogTerm</c> are
+    /// the snapshot's index and term.
+    /// </summary>
+    Snapshot = 12,
+
+    /// <summary>
+    /// Answer to a <see cref="Snapshot"/> piece: <c>Index</c>/<c>LogTerm</c> name the snapshot and
+    /// <c>ChunkOffset</c> is how many of its bytes the follower holds in order. <c>Reject</c> means
+    /// the piece did not follow on (lost or reordered) and the leader resends from
+    /// <c>ChunkOffset</c>. Once the last piece is in, the follower answers with an accepting
+    /// <see cref="AppendResponse"/> at the snapshot's index instead.
+    /// </summary>
+    SnapshotResponse = 13,
 }

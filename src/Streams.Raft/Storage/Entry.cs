@@ -13,14 +13,19 @@ public sealed class Entry
     /// <param name="term">The term of the leader that created the entry; at least 1.</param>
     /// <param name="index">The position in the log; at least 1.</param>
     /// <param name="data">The payload; empty for a leader's no-op entry. Not copied: do not mutate it afterwards.</param>
-    public Entry(long term, long index, ReadOnlyMemory<byte> data)
+    /// <param name="type">What the payload is.</param>
+    public Entry(long term, long index, ReadOnlyMemory<byte> data, EntryType type = EntryType.Normal)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(term, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(index, 1);
         Term = term;
         Index = index;
         Data = data;
+        Type = type;
     }
+
+    /// <summary>What the payload is: application data or a membership change.</summary>
+    public EntryType Type { get; }
 
     /// <summary>The term of the leader that created the entry.</summary>
     public long Term { get; }
@@ -34,14 +39,14 @@ public sealed class Entry
     /// <summary>The size used for byte limits: payload plus <see cref="HeaderSizeBytes"/>.</summary>
     public long SizeBytes => Data.Length + HeaderSizeBytes;
 
-    /// <summary>True when term, index and payload bytes are equal.</summary>
+    /// <summary>True when term, index, type and payload bytes are equal.</summary>
     /// <param name="other">The entry to compare with.</param>
     public bool ContentEquals(Entry other)
     {
         ArgumentNullException.ThrowIfNull(other);
-        return Term == other.Term && Index == other.Index && Data.Span.SequenceEqual(other.Data.Span);
+        return Term == other.Term && Index == other.Index && Type == other.Type && Data.Span.SequenceEqual(other.Data.Span);
     }
 
     /// <inheritdoc/>
-    public override string ToString() => $"{Index}@{Term}({Data.Length}B)";
+    public override string ToString() => Type == EntryType.Normal ? $"{Index}@{Term}({Data.Length}B)" : $"{Index}@{Term}({Type})";
 }
