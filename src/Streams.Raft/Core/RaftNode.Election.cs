@@ -50,9 +50,15 @@ public sealed partial class RaftNode
             _heartbeatElapsed = 0;
             BroadcastHeartbeat();
         }
+
+        TickSnapshots();
     }
 
-    private bool QuorumActive() => _progress.Count(p => p.Key == Id || p.Value.RecentActive) >= Quorum;
+    private bool QuorumActive()
+    {
+        var members = _log.ConfState;
+        return _progress.Count(p => members.IsVoter(p.Key) && (p.Key == Id || p.Value.RecentActive)) >= Quorum;
+    }
 
     private void Campaign(bool preVote, bool transfer = false)
     {
@@ -72,7 +78,7 @@ public sealed partial class RaftNode
             return;
         }
 
-        foreach (var peer in _config.Voters)
+        foreach (var peer in _log.ConfState.Voters)
         {
             if (peer != Id)
             {
@@ -85,8 +91,11 @@ public sealed partial class RaftNode
     private bool RecordVote(long from, bool granted, bool preVote)
     {
         _votes.TryAdd(from, granted);
-        var grantedCount = _votes.Count(v => v.Value);
-        var rejectedCount = _votes.Count - grantedCount;
+
+        // Only the voters of the membership in force count (a node removed meanwhile does not).
+        var members = _log.ConfState;
+        var grantedCount = _votes.Count(v => v.Value && members.IsVoter(v.Key));
+        var rejectedCount = _votes.Count(v => !v.Value && members.IsVoter(v.Key));
         if (grantedCount >= Quorum)
         {
             if (preVote)
@@ -178,10 +187,10 @@ public sealed partial class RaftNode
         Reset(Term);
         Leader = Id;
         Role = RaftRole.Leader;
-        foreach (var voter in _config.Voters)
+        foreach (var member in _log.ConfState.Members.Append(Id).Distinct())
         {
             var progress = new Progress(_log.LastIndex + 1, _config.MaxInflightMessages);
-            _progress[voter] = progress;
+            _progress[member] = progress;
         }
 
         var self = _progress[Id];

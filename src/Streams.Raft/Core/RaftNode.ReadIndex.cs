@@ -1,13 +1,29 @@
 using Streams.Raft.Messages;
+using Streams.Raft.Tracker;
 
 namespace Streams.Raft.Core;
 
-/// <summary>Linearizable reads by ReadIndex (Raft thesis §6.4).</summary>
+/// <summary>
+/// Linearizable reads (Raft thesis §6.4): by ReadIndex, confirmed by a heartbeat round, or by the
+/// leader's lease (§6.4.1). Every heartbeat broadcast is a numbered round; followers echo the
+/// number, so the leader knows which of its rounds each follower has seen and when it sent it.
+/// </summary>
 public sealed partial class RaftNode
 {
     private readonly List<PendingRead> _pendingReads = [];
     private readonly List<(long From, ReadOnlyMemory<byte> Context)> _deferredReads = [];
-    private long _readRound;
+
+    // The heartbeat rounds of the last election timeout or so, with the tick each was sent at.
+    private readonly Queue<(long Round, long Tick)> _rounds = new();
+    private long _heartbeatRound;
+
+    // Ticks since this node was created: the leader's clock for leases, and for a restarted
+    // follower, the time it must wait before it may vote (it forgot whose lease it honoured).
+    private long _ticks;
+
+    // Set once this leader sent TimeoutNow: the target's election passes followers' leases, so
+    // this leader's lease is void for the rest of its term.
+    private bool _leaseVoid;
 
     /// <summary>
     /// Requests a linearizable read (thesis §6.4). On the leader: its commit index becomes the
@@ -47,13 +63,14 @@ public sealed partial class RaftNode
             return;
         }
 
-        if (Quorum == 1 || _config.UnsafeReadIndexWithoutHeartbeats)
+        if ((Quorum == 1 && IsVoter) || _config.UnsafeReadIndexWithoutHeartbeats || HoldsLease())
         {
             RespondToRead(from, _log.Committed, context);
             return;
         }
 
-        var read = new PendingRead(++_readRound, _log.Committed, from, context);
+        // Confirmed by the next heartbeat round: one sent after the read was accepted.
+        var read = new PendingRead(_heartbeatRound + 1, _log.Committed, from, context);
         read.Acks.Add(Id);
         _pendingReads.Add(read);
         if (broadcast)
@@ -62,19 +79,38 @@ public sealed partial class RaftNode
         }
     }
 
-    /// <summary>The read round and context heartbeats carry: the latest pending read's, or (0, empty).</summary>
-    private (long Round, ReadOnlyMemory<byte> Context) CurrentReadRound() =>
-        _pendingReads.Count > 0 ? (_pendingReads[^1].Round, _pendingReads[^1].Context) : (0, ReadOnlyMemory<byte>.Empty);
+    /// <summary>Starts a heartbeat round: its number, and the context of the latest pending read (or empty).</summary>
+    private (long Round, ReadOnlyMemory<byte> Context) NextHeartbeatRound()
+    {
+        _heartbeatRound++;
+        _rounds.Enqueue((_heartbeatRound, _ticks));
+        while (_rounds.Count > 1 && _rounds.Peek().Tick < _ticks - (2 * _config.ElectionTimeoutTicks))
+        {
+            _rounds.Dequeue();
+        }
+
+        return (_heartbeatRound, _pendingReads.Count > 0 ? _pendingReads[^1].Context : ReadOnlyMemory<byte>.Empty);
+    }
 
     /// <summary>
-    /// A voter acknowledged a heartbeat of read round <paramref name="round"/>: that heartbeat was
-    /// sent after every read of a round up to it was accepted, so it confirms all of them.
+    /// A follower acknowledged heartbeat round <paramref name="round"/>: that heartbeat was sent
+    /// after every read of a round up to it was accepted, so it confirms all of them; and it
+    /// renews the follower's part of the lease from the tick the round was sent at.
     /// </summary>
-    private void OnReadRoundAcknowledged(long from, long round)
+    private void OnHeartbeatRoundAcknowledged(long from, Progress progress, long round)
     {
         if (round == 0)
         {
             return;
+        }
+
+        foreach (var (r, tick) in _rounds)
+        {
+            if (r == round)
+            {
+                progress.LeaseTick = Math.Max(progress.LeaseTick, tick);
+                break;
+            }
         }
 
         foreach (var read in _pendingReads)
@@ -87,8 +123,9 @@ public sealed partial class RaftNode
             read.Acks.Add(from);
         }
 
+        var members = _log.ConfState;
         var released = 0;
-        while (released < _pendingReads.Count && _pendingReads[released].Acks.Count >= Quorum)
+        while (released < _pendingReads.Count && _pendingReads[released].Acks.Count(members.IsVoter) >= Quorum)
         {
             var read = _pendingReads[released++];
             RespondToRead(read.From, read.Index, read.Context);
@@ -130,9 +167,36 @@ public sealed partial class RaftNode
         }
     }
 
+    /// <summary>
+    /// Thesis §6.4.1: a quorum of voters saw a heartbeat this leader sent at tick S, and each of
+    /// them refuses to vote for an election timeout after receiving it (check-quorum), so no other
+    /// leader can exist before S + election timeout. The lease ends earlier by the clock-drift
+    /// bound, because each follower counts the timeout on its own clock.
+    /// </summary>
+    private bool HoldsLease()
+    {
+        if (_config.ReadOnly != ReadOnlyMode.LeaseBased || !_config.CheckQuorum || _leaseVoid)
+        {
+            return false;
+        }
+
+        var voters = _log.ConfState.Voters;
+        Span<long> ticks = voters.Count <= 16 ? stackalloc long[voters.Count] : new long[voters.Count];
+        for (var i = 0; i < voters.Count; i++)
+        {
+            ticks[i] = voters[i] == Id ? _ticks : _progress.TryGetValue(voters[i], out var p) ? p.LeaseTick : long.MinValue / 2;
+        }
+
+        ticks.Sort();
+        var start = ticks[voters.Count - Quorum];
+        return _ticks < start + _config.ElectionTimeoutTicks - _config.MaxClockDriftTicks + _config.UnsafeLeaseExtraTicks;
+    }
+
     private void ResetReads()
     {
         _pendingReads.Clear();
         _deferredReads.Clear();
+        _rounds.Clear();
+        _leaseVoid = false;
     }
 }

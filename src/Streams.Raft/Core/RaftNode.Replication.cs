@@ -11,6 +11,7 @@ public sealed partial class RaftNode
     {
         _log.Append(entries);
         _progress[Id].MaybeUpdate(_log.LastIndex);
+        SyncProgressWithMembership();
         MaybeCommit();
     }
 
@@ -23,11 +24,11 @@ public sealed partial class RaftNode
     {
         // The Quorum-th highest match index is held by a majority. Sorted on the stack: this runs
         // on every acknowledgement a leader receives.
-        var voters = _config.Voters;
+        var voters = _log.ConfState.Voters;
         Span<long> matches = voters.Count <= 16 ? stackalloc long[voters.Count] : new long[voters.Count];
         for (var i = 0; i < voters.Count; i++)
         {
-            matches[i] = _progress[voters[i]].Match;
+            matches[i] = _progress.TryGetValue(voters[i], out var progress) ? progress.Match : 0;
         }
 
         matches.Sort();
@@ -60,7 +61,7 @@ public sealed partial class RaftNode
 
     private void BroadcastHeartbeat()
     {
-        var (round, context) = CurrentReadRound();
+        var (round, context) = NextHeartbeatRound();
         foreach (var (id, progress) in _progress)
         {
             if (id != Id)
@@ -80,7 +81,12 @@ public sealed partial class RaftNode
         }
 
         var prevIndex = progress.Next - 1;
-        var prevTerm = _log.Term(prevIndex);
+        if (!_log.TryTerm(prevIndex, out var prevTerm) || _log.IsCompacted(progress.Next))
+        {
+            // The follower needs entries compacted behind a snapshot.
+            return SendSnapshot(to, progress);
+        }
+
         var entries = _log.Entries(progress.Next, _config.MaxEntriesPerMessage, _config.MaxBytesPerMessage);
         if (entries.Count == 0 && !sendIfEmpty)
         {
@@ -170,7 +176,13 @@ public sealed partial class RaftNode
         var wasPaused = progress.IsPaused;
         if (progress.MaybeUpdate(m.Index) || (progress.Match == m.Index && progress.State == ProgressState.Probe))
         {
-            if (progress.State == ProgressState.Probe)
+            if (progress.State == ProgressState.Snapshot && progress.Match < progress.PendingSnapshot!.Metadata.Index)
+            {
+                // An answer to an Append sent before the snapshot; keep sending the snapshot.
+                return;
+            }
+
+            if (progress.State is ProgressState.Probe or ProgressState.Snapshot)
             {
                 progress.BecomeReplicate();
             }

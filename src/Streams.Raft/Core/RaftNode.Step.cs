@@ -43,6 +43,8 @@ public sealed partial class RaftNode
                 StepFollower(message);
                 break;
         }
+
+        StepDownIfRemoved();
     }
 
     /// <summary>Applies the term rules; returns false when the message is fully handled (or ignored).</summary>
@@ -56,7 +58,10 @@ public sealed partial class RaftNode
                 // timeout ignores vote requests, so a partitioned node that comes back with a
                 // higher term cannot depose a healthy leader.
                 // A vote for a leadership transfer comes from the leader's own choice and passes.
-                var inLease = _config.CheckQuorum && Leader != None && _electionElapsed < _config.ElectionTimeoutTicks && !m.Transfer;
+                // With lease reads, a node that just started honours the lease it may have promised
+                // before a crash, which it cannot remember.
+                var leaderKnown = Leader != None || (_config.ReadOnly == ReadOnlyMode.LeaseBased && _ticks < _config.ElectionTimeoutTicks);
+                var inLease = _config.CheckQuorum && leaderKnown && _electionElapsed < _config.ElectionTimeoutTicks && !m.Transfer;
                 if (inLease)
                 {
                     return false;
@@ -72,7 +77,7 @@ public sealed partial class RaftNode
 
             // §5.1: "If a server discovers that its term is out of date, it immediately reverts to
             // follower state" (and adopts the larger term).
-            var leader = m.Type is MessageType.Append or MessageType.Heartbeat ? m.From : None;
+            var leader = m.Type is MessageType.Append or MessageType.Heartbeat or MessageType.Snapshot ? m.From : None;
             BecomeFollower(m.Term, leader);
             return true;
         }
@@ -80,7 +85,7 @@ public sealed partial class RaftNode
         if (m.Term < Term)
         {
             // §5.1: "If a server receives a request with a stale term number, it rejects the request."
-            if ((_config.CheckQuorum || _config.PreVote) && m.Type is MessageType.Append or MessageType.Heartbeat)
+            if ((_config.CheckQuorum || _config.PreVote) && m.Type is MessageType.Append or MessageType.Heartbeat or MessageType.Snapshot)
             {
                 // Tell a stale leader the newer term so it steps down; with pre-vote or
                 // check-quorum this node may not otherwise raise the leader's term.
@@ -111,6 +116,11 @@ public sealed partial class RaftNode
                 Leader = m.From;
                 HandleHeartbeat(m);
                 break;
+            case MessageType.Snapshot:
+                _electionElapsed = 0;
+                Leader = m.From;
+                HandleSnapshotChunk(m);
+                break;
             case MessageType.TimeoutNow:
                 HandleTimeoutNow(m);
                 break;
@@ -134,6 +144,10 @@ public sealed partial class RaftNode
             case MessageType.Heartbeat:
                 BecomeFollower(m.Term, m.From);
                 HandleHeartbeat(m);
+                break;
+            case MessageType.Snapshot:
+                BecomeFollower(m.Term, m.From);
+                HandleSnapshotChunk(m);
                 break;
             case MessageType.VoteResponse when Role == RaftRole.Candidate:
                 RecordVote(m.From, !m.Reject, preVote: false);
@@ -167,12 +181,16 @@ public sealed partial class RaftNode
             case MessageType.HeartbeatResponse:
                 progress.RecentActive = true;
                 progress.OnHeartbeatResponse();
-                OnReadRoundAcknowledged(m.From, m.Index);
+                OnHeartbeatRoundAcknowledged(m.From, progress, m.Index);
                 if (progress.Match < _log.LastIndex)
                 {
                     SendAppend(m.From, progress, sendIfEmpty: true);
                 }
 
+                break;
+            case MessageType.SnapshotResponse:
+                progress.RecentActive = true;
+                HandleSnapshotResponse(m, progress);
                 break;
             case MessageType.ReadIndex:
                 AcceptRead(m.From, m.Context);

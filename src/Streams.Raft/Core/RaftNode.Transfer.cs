@@ -31,7 +31,7 @@ public sealed partial class RaftNode
             return TransferLeadershipStatus.TargetIsSelf;
         }
 
-        if (!_config.Voters.Contains(target))
+        if (!_log.ConfState.IsVoter(target))
         {
             return TransferLeadershipStatus.TargetNotVoter;
         }
@@ -56,13 +56,16 @@ public sealed partial class RaftNode
         return TransferLeadershipStatus.Started;
     }
 
-    private void SendTimeoutNow(long to) =>
+    private void SendTimeoutNow(long to)
+    {
+        _leaseVoid = true;
         Send(new Message { Type = MessageType.TimeoutNow, From = Id, To = to, Term = Term });
+    }
 
     private void HandleTimeoutNow(Message m)
     {
         // Only a member of the configuration campaigns, and only at a member's request.
-        if (!IsVoter || !_config.Voters.Contains(m.From))
+        if (!IsVoter || !_log.ConfState.IsVoter(m.From))
         {
             return;
         }

@@ -1,4 +1,5 @@
 using Streams.Raft.Log;
+using Streams.Raft.Membership;
 using Streams.Raft.Messages;
 using Streams.Raft.Storage;
 using Streams.Raft.Tracker;
@@ -9,7 +10,8 @@ namespace Streams.Raft.Core;
 /// One node of a Raft group as a deterministic state machine (etcd/raft style). It does no I/O,
 /// reads no clock, starts no thread and draws randomness only from the injected
 /// <see cref="IRandomSource"/>. Inputs: <see cref="Tick"/>, <see cref="Step"/>,
-/// <see cref="Propose"/>, <see cref="TransferLeadership"/> and <see cref="ReadIndex"/>. Output: a <see cref="Ready"/> (<see cref="HasReady"/>,
+/// <see cref="Propose"/>, <see cref="ProposeConfChange"/>, <see cref="TransferLeadership"/> and
+/// <see cref="ReadIndex"/>. Output: a <see cref="Ready"/> (<see cref="HasReady"/>,
 /// <see cref="GetReady"/>, <see cref="Advance"/>). Not thread-safe: one caller at a time.
 /// </summary>
 /// <remarks>
@@ -45,7 +47,7 @@ public sealed partial class RaftNode
         config.Validate();
         _config = config;
         var hardState = storage.InitialState();
-        _log = new RaftLog(storage, hardState.Commit, Math.Min(config.AppliedIndex, hardState.Commit));
+        _log = new RaftLog(storage, hardState.Commit, config.AppliedIndex, new ConfState(config.Voters));
         _persistedHardState = hardState;
         Term = hardState.Term;
         Vote = hardState.Vote;
@@ -83,9 +85,9 @@ public sealed partial class RaftNode
 
     internal int RandomizedElectionTimeout => _randomizedElectionTimeout;
 
-    private bool IsVoter => _config.Voters.Contains(Id);
+    private bool IsVoter => _log.ConfState.IsVoter(Id);
 
-    private int Quorum => (_config.Voters.Count / 2) + 1;
+    private int Quorum => _log.ConfState.Quorum;
 
     /// <summary>The leader's view of a follower, or null when this node is not the leader.</summary>
     /// <param name="id">The follower's id.</param>
@@ -98,6 +100,7 @@ public sealed partial class RaftNode
     /// </summary>
     public void Tick()
     {
+        _ticks++;
         if (Role == RaftRole.Leader)
         {
             TickLeader();
@@ -106,6 +109,8 @@ public sealed partial class RaftNode
         {
             TickElection();
         }
+
+        StepDownIfRemoved();
     }
 
     /// <summary>
@@ -130,6 +135,7 @@ public sealed partial class RaftNode
         var entry = new Entry(Term, _log.LastIndex + 1, data.ToArray());
         AppendEntries([entry]);
         BroadcastAppend();
+        StepDownIfRemoved();
         return ProposeResult.Accepted(entry.Index, entry.Term);
     }
 
@@ -140,6 +146,7 @@ public sealed partial class RaftNode
             || _log.Unstable.Count > 0
             || _messages.Count > 0
             || _readStates.Count > 0
+            || _log.PendingSnapshot is not null
             || _log.HasNextCommitted);
 
     /// <summary>
@@ -169,7 +176,8 @@ public sealed partial class RaftNode
             [.. _log.Unstable],
             [.. _messages],
             _log.NextCommitted(),
-            [.. _readStates]);
+            [.. _readStates],
+            _log.PendingSnapshot);
         _messages.Clear();
         _readStates.Clear();
         _readyOutstanding = true;
@@ -195,13 +203,20 @@ public sealed partial class RaftNode
             _persistedHardState = hardState;
         }
 
+        if (ready.Snapshot is { } snapshot)
+        {
+            _log.StableSnapshotTo(snapshot.Metadata.Index);
+        }
+
         if (ready.Entries.Count > 0)
         {
             var last = ready.Entries[^1];
             _log.StableTo(last.Index, last.Term);
         }
 
-        if (ready.CommittedEntries.Count > 0)
+        // A snapshot restored since this Ready was taken has already moved the applied index past
+        // its committed entries.
+        if (ready.CommittedEntries.Count > 0 && ready.CommittedEntries[^1].Index > _log.Applied)
         {
             _log.AppliedTo(ready.CommittedEntries[^1].Index);
         }

@@ -1,4 +1,5 @@
 using Streams.Raft.Core;
+using Streams.Raft.Membership;
 using Streams.Raft.Storage;
 
 namespace Streams.Raft.Log;
@@ -7,18 +8,41 @@ namespace Streams.Raft.Log;
 /// The core's view of the log: the stable part in <see cref="IRaftLogStorage"/> and an unstable
 /// tail of entries not yet persisted (handed out in a Ready, dropped from here once the host
 /// calls Advance). Entries at or after <see cref="_offset"/> shadow the storage's.
-/// Also tracks the commit and applied indexes: applied &lt;= committed &lt;= last index.
+/// A snapshot received from a leader and not yet persisted shadows the storage entirely.
+/// Also tracks the commit and applied indexes (applied &lt;= committed &lt;= last index) and the
+/// membership, which is that of the last configuration entry in the log (thesis §4.1), so it
+/// moves back when a truncation removes that entry.
 /// </summary>
 internal sealed class RaftLog
 {
     private readonly IRaftLogStorage _storage;
     private readonly List<Entry> _unstable = [];
+
+    // (index, membership) for the base (snapshot or bootstrap) and each configuration entry after it.
+    private readonly List<(long Index, ConfState State)> _configs = [];
     private long _offset;
 
-    public RaftLog(IRaftLogStorage storage, long committed, long applied)
+    public RaftLog(IRaftLogStorage storage, long committed, long applied, ConfState bootstrap)
     {
         _storage = storage;
         _offset = storage.LastIndex + 1;
+
+        // The snapshot's entries are committed; a crash between persisting a received snapshot and
+        // the hard state can leave the persisted commit index behind it.
+        var snapshotIndex = storage.FirstIndex - 1;
+        committed = Math.Max(committed, snapshotIndex);
+
+        // A host restores its state machine from the snapshot, so it has applied at least that far.
+        applied = Math.Min(Math.Max(applied, snapshotIndex), committed);
+        _configs.Add((snapshotIndex, storage.Snapshot?.Metadata.ConfState ?? bootstrap));
+        if (storage.LastIndex >= storage.FirstIndex)
+        {
+            foreach (var entry in storage.Entries(storage.FirstIndex, storage.LastIndex + 1, long.MaxValue))
+            {
+                TrackConfig(entry);
+            }
+        }
+
         if (committed > LastIndex)
         {
             throw new RaftInvariantException(
@@ -38,13 +62,44 @@ internal sealed class RaftLog
 
     public long Applied { get; private set; }
 
-    public long LastIndex => _unstable.Count > 0 ? _offset + _unstable.Count - 1 : _storage.LastIndex;
+    public long LastIndex => _unstable.Count > 0
+        ? _offset + _unstable.Count - 1
+        : PendingSnapshot is { } snapshot ? snapshot.Metadata.Index : _storage.LastIndex;
 
     public long LastTerm => Term(LastIndex);
 
     public IReadOnlyList<Entry> Unstable => _unstable;
 
     public bool HasNextCommitted => Committed > Applied;
+
+    /// <summary>A snapshot received from a leader, not yet persisted.</summary>
+    public Snapshot? PendingSnapshot { get; private set; }
+
+    /// <summary>The first index of an entry held: one past the latest snapshot.</summary>
+    public long FirstIndex => PendingSnapshot is { } snapshot ? snapshot.Metadata.Index + 1 : _storage.FirstIndex;
+
+    /// <summary>The latest snapshot, to send to a follower that needs compacted entries.</summary>
+    public Snapshot? Snapshot => PendingSnapshot ?? _storage.Snapshot;
+
+    /// <summary>The membership in force: that of the last configuration entry in the log.</summary>
+    public ConfState ConfState => _configs[^1].State;
+
+    /// <summary>The index of the last configuration entry in the log (or of the base configuration).</summary>
+    public long LastConfigIndex => _configs[^1].Index;
+
+    /// <summary>The membership as of <paramref name="index"/>.</summary>
+    public ConfState ConfStateAt(long index)
+    {
+        for (var i = _configs.Count - 1; i > 0; i--)
+        {
+            if (_configs[i].Index <= index)
+            {
+                return _configs[i].State;
+            }
+        }
+
+        return _configs[0].State;
+    }
 
     public long Term(long index)
     {
@@ -56,10 +111,11 @@ internal sealed class RaftLog
         return term;
     }
 
+    /// <summary>The term at <paramref name="index"/>; false when beyond the log or compacted (before the snapshot).</summary>
     public bool TryTerm(long index, out long term)
     {
         term = 0;
-        if (index < 0 || index > LastIndex)
+        if (index < FirstIndex - 1 || index > LastIndex)
         {
             return false;
         }
@@ -70,9 +126,19 @@ internal sealed class RaftLog
             return true;
         }
 
+        if (PendingSnapshot is { } snapshot)
+        {
+            // Below _offset with a pending snapshot, only the snapshot's own index is held.
+            term = snapshot.Metadata.Term;
+            return true;
+        }
+
         term = _storage.Term(index);
         return true;
     }
+
+    /// <summary>True when entries from <paramref name="index"/> on were compacted behind a snapshot.</summary>
+    public bool IsCompacted(long index) => index < FirstIndex;
 
     public bool MatchTerm(long index, long term) => TryTerm(index, out var t) && t == term;
 
@@ -90,6 +156,11 @@ internal sealed class RaftLog
         if (lo >= hi)
         {
             return [];
+        }
+
+        if (lo < FirstIndex)
+        {
+            throw new RaftLogException(RaftLogError.Compacted, $"Index {lo} is before the first index {FirstIndex}.");
         }
 
         var result = new List<Entry>();
@@ -176,6 +247,17 @@ internal sealed class RaftLog
             throw new RaftInvariantException($"Append from {from} would leave a gap after {LastIndex}.");
         }
 
+        while (_configs.Count > 1 && _configs[^1].Index >= from)
+        {
+            // The configuration entry is being overwritten: the one before it is in force again.
+            _configs.RemoveAt(_configs.Count - 1);
+        }
+
+        foreach (var entry in entries)
+        {
+            TrackConfig(entry);
+        }
+
         if (from == _offset + _unstable.Count)
         {
             _unstable.AddRange(entries);
@@ -197,7 +279,13 @@ internal sealed class RaftLog
     public (long Index, long Term) FindConflictByTerm(long index, long term)
     {
         index = Math.Min(index, LastIndex);
-        while (index > 0)
+        if (index < FirstIndex - 1)
+        {
+            // Compacted here: the terms are unknown, and probing there ends in a snapshot.
+            return (index, 0);
+        }
+
+        while (index >= FirstIndex)
         {
             var t = Term(index);
             if (t <= term)
@@ -208,7 +296,7 @@ internal sealed class RaftLog
             index--;
         }
 
-        return (0, 0);
+        return (index, Term(index));
     }
 
     /// <summary>Raises the commit index; a lower value is ignored, one beyond the log stops the node.</summary>
@@ -243,6 +331,36 @@ internal sealed class RaftLog
         _offset = index + 1;
     }
 
+    /// <summary>
+    /// Installs a snapshot from the leader: the log becomes the snapshot alone (the entries after it
+    /// are dropped with the rest, since they may conflict), committed and applied up to it.
+    /// </summary>
+    public void Restore(Snapshot snapshot)
+    {
+        var index = snapshot.Metadata.Index;
+        if (index <= Committed)
+        {
+            throw new RaftInvariantException($"Restoring snapshot {index} at or below the commit index {Committed}.");
+        }
+
+        PendingSnapshot = snapshot;
+        _unstable.Clear();
+        _offset = index + 1;
+        Committed = index;
+        Applied = index;
+        _configs.Clear();
+        _configs.Add((index, snapshot.Metadata.ConfState));
+    }
+
+    /// <summary>The pending snapshot was persisted.</summary>
+    public void StableSnapshotTo(long index)
+    {
+        if (PendingSnapshot is { } snapshot && snapshot.Metadata.Index == index)
+        {
+            PendingSnapshot = null;
+        }
+    }
+
     public void AppliedTo(long index)
     {
         if (index < Applied || index > Committed)
@@ -251,5 +369,13 @@ internal sealed class RaftLog
         }
 
         Applied = index;
+    }
+
+    private void TrackConfig(Entry entry)
+    {
+        if (entry.Type == EntryType.Config)
+        {
+            _configs.Add((entry.Index, ConfigEntry.Decode(entry.Data.Span).State));
+        }
     }
 }

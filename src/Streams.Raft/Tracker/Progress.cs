@@ -1,3 +1,5 @@
+using Streams.Raft.Storage;
+
 namespace Streams.Raft.Tracker;
 
 /// <summary>
@@ -32,15 +34,93 @@ internal sealed class Progress
     /// <summary>True when the follower answered since the last check-quorum round.</summary>
     public bool RecentActive { get; set; }
 
-    /// <summary>The in-flight window (used in Replicate).</summary>
+    /// <summary>
+    /// The leader's tick at which it sent the latest heartbeat round this follower acknowledged:
+    /// the follower refuses votes for an election timeout from a moment after it.
+    /// </summary>
+    public long LeaseTick { get; set; } = long.MinValue / 2;
+
+        /// <summary>The in-flight window (used in Replicate).</summary>
     public Inflights Inflights { get; }
 
     /// <summary>True when no Append may be sent to the follower now.</summary>
-    public bool IsPaused => State == ProgressState.Probe ? ProbeSent : Inflights.IsFull;
+    public bool IsPaused => State switch
+    {
+        ProgressState.Probe => ProbeSent,
+        ProgressState.Replicate => Inflights.IsFull,
+        _ => true,
+    };
+
+    /// <summary>In Snapshot: the snapshot being sent.</summary>
+    public Snapshot? PendingSnapshot { get; private set; }
+
+    /// <summary>In Snapshot: the end of the bytes sent so far.</summary>
+    public long SnapshotSent { get; private set; }
+
+    /// <summary>In Snapshot: how many bytes the follower holds in order.</summary>
+    public long SnapshotAcked { get; private set; }
+
+    /// <summary>In Snapshot: the piece that ends the snapshot was sent.</summary>
+    public bool SnapshotLastSent { get; private set; }
+
+    /// <summary>In Snapshot: ticks since the follower last acknowledged a piece.</summary>
+    public int SnapshotStalledTicks { get; set; }
+
+    /// <summary>Switches to Snapshot: Appends pause while <paramref name="snapshot"/> is sent.</summary>
+    /// <param name="snapshot">The snapshot to send.</param>
+    public void BecomeSnapshot(Snapshot snapshot)
+    {
+        State = ProgressState.Snapshot;
+        PendingSnapshot = snapshot;
+        SnapshotSent = 0;
+        SnapshotAcked = 0;
+        SnapshotLastSent = false;
+        SnapshotStalledTicks = 0;
+        ProbeSent = false;
+        Inflights.Reset();
+    }
+
+    /// <summary>Records that a piece ending at <paramref name="end"/> was sent.</summary>
+    /// <param name="end">The offset just past the piece.</param>
+    public void OnSnapshotChunkSent(long end)
+    {
+        SnapshotSent = end;
+        SnapshotLastSent = end == PendingSnapshot!.Data.Length;
+    }
+
+    /// <summary>
+    /// The follower holds <paramref name="received"/> bytes in order. A rejection means pieces
+    /// were lost or reordered: send again from there.
+    /// </summary>
+    /// <param name="received">The bytes the follower holds in order.</param>
+    /// <param name="rejected">The follower refused a piece that did not follow on.</param>
+    public void OnSnapshotAcknowledged(long received, bool rejected)
+    {
+        if (rejected || received > SnapshotSent)
+        {
+            RewindSnapshotTo(received);
+        }
+        else if (received > SnapshotAcked)
+        {
+            SnapshotAcked = received;
+            SnapshotStalledTicks = 0;
+        }
+    }
+
+    /// <summary>Sends the snapshot again from <paramref name="offset"/> (lost pieces, or a follower that restarted).</summary>
+    /// <param name="offset">Where to send from.</param>
+    public void RewindSnapshotTo(long offset)
+    {
+        SnapshotAcked = offset;
+        SnapshotSent = offset;
+        SnapshotLastSent = false;
+        SnapshotStalledTicks = 0;
+    }
 
     /// <summary>Switches to Probe from the entry after <see cref="Match"/>.</summary>
     public void BecomeProbe()
     {
+        PendingSnapshot = null;
         State = ProgressState.Probe;
         Next = Match + 1;
         ProbeSent = false;
@@ -50,6 +130,7 @@ internal sealed class Progress
     /// <summary>Switches to Replicate from the entry after <see cref="Match"/>.</summary>
     public void BecomeReplicate()
     {
+        PendingSnapshot = null;
         State = ProgressState.Replicate;
         Next = Match + 1;
         ProbeSent = false;
@@ -100,6 +181,12 @@ internal sealed class Progress
     /// <param name="probeFrom">The index the hint points at; Next becomes at most one past it.</param>
     public bool MaybeDecreaseTo(long rejected, long probeFrom)
     {
+        if (State == ProgressState.Snapshot)
+        {
+            // Answers Appends sent before the snapshot; the snapshot decides what comes next.
+            return false;
+        }
+
         if (State == ProgressState.Replicate)
         {
             if (rejected <= Match)

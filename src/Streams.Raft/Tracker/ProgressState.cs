@@ -14,4 +14,10 @@ internal enum ProgressState
     /// bounded by the in-flight window.
     /// </summary>
     Replicate = 2,
+
+    /// <summary>
+    /// The follower needs entries the leader has compacted: the leader sends it a snapshot in
+    /// pieces and no Appends until the follower has installed it.
+    /// </summary>
+    Snapshot = 3,
 }

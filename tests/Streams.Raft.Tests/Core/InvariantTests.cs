@@ -1,3 +1,4 @@
+using Streams.Raft.Membership;
 using Streams.Raft.Core;
 using Streams.Raft.Log;
 using Streams.Raft.Messages;
@@ -31,7 +32,7 @@ public sealed class InvariantTests
     [Fact]
     public void Committed_entries_are_never_overwritten()
     {
-        var log = new RaftLog(Logs.WithTerms(1, 1, 1, 1), committed: 2, applied: 0);
+        var log = new RaftLog(Logs.WithTerms(1, 1, 1, 1), committed: 2, applied: 0, bootstrap: new ConfState([1]));
 
         Assert.Throws<RaftInvariantException>(() => log.Append([TestCluster.E(2, 2)]));
         log.Append([TestCluster.E(2, 3)]);
@@ -41,7 +42,7 @@ public sealed class InvariantTests
     [Fact]
     public void The_commit_index_never_regresses()
     {
-        var log = new RaftLog(Logs.WithTerms(1, 1, 1, 1), committed: 2, applied: 0);
+        var log = new RaftLog(Logs.WithTerms(1, 1, 1, 1), committed: 2, applied: 0, bootstrap: new ConfState([1]));
 
         log.CommitTo(1);
 
