@@ -88,12 +88,6 @@ public sealed class RaftConfig
     /// </summary>
     internal bool UnsafeReadIndexWithoutHeartbeats { get; init; }
 
-    /// <summary>
-    /// TEST ONLY: deliberately lengthens the leader lease by this many ticks beyond what
-    /// check-quorum guarantees. Exists so the tests can prove their checks catch a stale lease read.
-    /// </summary>
-    internal int UnsafeLeaseExtraTicks { get; init; }
-
     /// <summary>Throws an <see cref="ArgumentException"/> naming every invalid setting.</summary>
     public void Validate()
     {

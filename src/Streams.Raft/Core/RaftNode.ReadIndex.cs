@@ -189,7 +189,7 @@ public sealed partial class RaftNode
 
         ticks.Sort();
         var start = ticks[voters.Count - Quorum];
-        return _ticks < start + _config.ElectionTimeoutTicks - _config.MaxClockDriftTicks + _config.UnsafeLeaseExtraTicks;
+        return _ticks < start + _config.ElectionTimeoutTicks - _config.MaxClockDriftTicks;
     }
 
     private void ResetReads()

@@ -123,8 +123,42 @@ public sealed class SafetyChecker
         }
     }
 
-    /// <summary>A node crashed: its volatile state machine is gone and it re-applies from the start.</summary>
+    /// <summary>A node crashed: its volatile state machine is gone and it re-applies from its snapshot.</summary>
     public void OnCrash(long node) => _lastApplied.Remove(node);
+
+    /// <summary>
+    /// A node persisted a snapshot received from a leader: its log is now the committed log up to
+    /// <paramref name="index"/> (a snapshot may only ever hold committed entries).
+    /// </summary>
+    public void OnSnapshotInstalled(long node, long index, long term)
+    {
+        if (index > CommittedIndex || _committed[(int)index].Term != term)
+        {
+            throw new SafetyViolationException(
+                $"node {node} installed a snapshot at {index}@{term} that is not a prefix of the committed log (committed up to {CommittedIndex})");
+        }
+
+        var log = LogOf(node);
+        log.Clear();
+        for (var i = 0; i <= index; i++)
+        {
+            log.Add((_committed[i].Term, _committed[i].Digest));
+        }
+    }
+
+    /// <summary>A node's state machine was restored from a snapshot at <paramref name="index"/>.</summary>
+    public void OnRestored(long node, long index)
+    {
+        if (_lastApplied.TryGetValue(node, out var applied) && index < applied)
+        {
+            throw new SafetyViolationException($"node {node} restored a snapshot at {index} behind its applied index {applied}");
+        }
+
+        _lastApplied[node] = index;
+    }
+
+    /// <summary>The term of the committed entry at <paramref name="index"/>, or 0 when not known committed.</summary>
+    public long CommittedTerm(long index) => index <= CommittedIndex ? _committed[(int)index].Term : 0;
 
     public long LastApplied(long node) => _lastApplied.GetValueOrDefault(node);
 

@@ -22,6 +22,9 @@ public sealed class SimulationTests(ITestOutputHelper output)
         long committed = 0;
         long reads = 0;
         long transfers = 0;
+        long changes = 0;
+        long installs = 0;
+        long operations = 0;
         var stopwatch = Stopwatch.StartNew();
         Parallel.ForEach(seeds, seed =>
         {
@@ -39,6 +42,9 @@ public sealed class SimulationTests(ITestOutputHelper output)
             Interlocked.Add(ref committed, simulator.Checker.CommittedIndex);
             Interlocked.Add(ref reads, simulator.ReadsChecked);
             Interlocked.Add(ref transfers, simulator.TransfersStarted);
+            Interlocked.Add(ref changes, simulator.MembershipChanges);
+            Interlocked.Add(ref installs, simulator.SnapshotsInstalled);
+            Interlocked.Add(ref operations, simulator.OperationsChecked);
             if (seeds.Count == 1)
             {
                 output.WriteLine(simulator.Options.ToString());
@@ -46,7 +52,7 @@ public sealed class SimulationTests(ITestOutputHelper output)
             }
         });
 
-        output.WriteLine($"{seeds.Count} seeds, {steps} checked steps, {committed} committed entries, {reads} reads checked, {transfers} transfers started, {stopwatch.Elapsed.TotalSeconds:F1}s");
+        output.WriteLine($"{seeds.Count} seeds, {steps} checked steps, {committed} committed entries, {reads} reads checked, {transfers} transfers started, {changes} membership changes, {installs} snapshots installed, {operations} client operations checked linearizable, {stopwatch.Elapsed.TotalSeconds:F1}s");
         var sorted = failures.OrderBy(f => f.Seed).ToList();
         Assert.True(
             sorted.Count == 0,
@@ -145,6 +151,75 @@ public sealed class SimulationTests(ITestOutputHelper output)
         }
 
         Assert.NotEmpty(caught);
+    }
+
+    [Fact]
+    public void The_simulation_catches_lease_reads_when_clocks_drift_beyond_the_bound()
+    {
+        // Slow clocks run at a tenth of the speed, far beyond the drift bound of two ticks in ten: a slow
+        // leader's lease (and its check-quorum step-down) outlasts its followers' promise, and it
+        // answers reads from its lease after a newer leader has committed writes. Long partitions
+        // (rarely redrawn) give the others time to elect that newer leader.
+        var caught = CountCaught(400, o => o with
+        {
+            SlowClockSpeed = 0.1,
+
+            // Fast clocks win elections; transfers hand leadership to slow ones too.
+            TransferRate = 0.2,
+            LeaseReads = true,
+            CheckQuorum = true,
+            ClusterSize = 3,
+            PartitionRate = 0.03,
+            ProposeRate = 0.3,
+            ReadRate = 0.9,
+            Clients = 5,
+            SafetyTicks = 600,
+        });
+
+        Assert.NotEmpty(caught);
+    }
+
+    [Fact]
+    public void The_linearizability_checker_catches_reads_served_from_a_local_store()
+    {
+        // Answer gets from the node's own store, stale on a follower or an isolated leader: the
+        // history of client operations must fail the linearizability check for some seeds.
+        var caught = CountCaught(200, o => o with
+        {
+            UnsafeLocalReads = true,
+            ClusterSize = 3,
+            PartitionRate = 0.1,
+            ProposeRate = 0.5,
+            ReadRate = 0.9,
+            SafetyTicks = 300,
+        });
+
+        Assert.Contains(caught, c => c.Error.StartsWith("linearizability", StringComparison.Ordinal));
+    }
+
+    private List<(int Seed, string Error)> CountCaught(int seeds, Func<SimulationOptions, SimulationOptions> adjust)
+    {
+        var caught = new ConcurrentBag<(int Seed, string Error)>();
+        Parallel.For(1, seeds + 1, seed =>
+        {
+            try
+            {
+                new Simulator(seed, adjust).Run();
+            }
+            catch (SafetyViolationException ex)
+            {
+                caught.Add((seed, ex.Message));
+            }
+        });
+
+        var sorted = caught.OrderBy(c => c.Seed).ToList();
+        output.WriteLine($"caught by {sorted.Count} of {seeds} seeds");
+        foreach (var (seed, error) in sorted.Take(5))
+        {
+            output.WriteLine($"seed {seed}: {error}");
+        }
+
+        return sorted;
     }
 
     private static List<int> SeedsToRun()
