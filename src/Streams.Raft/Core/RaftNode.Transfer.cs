@@ -64,8 +64,9 @@ public sealed partial class RaftNode
 
     private void HandleTimeoutNow(Message m)
     {
-        // Only a member of the configuration campaigns, and only at a member's request.
-        if (!IsVoter || !_log.ConfState.IsVoter(m.From))
+        // Only a voter campaigns, and only at the request of a voter or of the leader it follows
+        // (which, having just removed itself, is no longer a voter).
+        if (!IsVoter || (m.From != Leader && !_log.ConfState.IsVoter(m.From)))
         {
             return;
         }
