@@ -44,6 +44,11 @@ public sealed record ConfigEntry(ConfChange Change, ConfState State)
             }
 
             var type = (ConfChangeType)data[1];
+            if (!Enum.IsDefined(type))
+            {
+                throw new FormatException($"Unknown membership change type {data[1]}.");
+            }
+
             var node = BinaryPrimitives.ReadInt64LittleEndian(data[2..]);
             var offset = 10;
             var voters = ReadIds(data, ref offset);

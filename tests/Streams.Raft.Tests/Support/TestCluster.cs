@@ -1,4 +1,5 @@
 using Streams.Raft.Core;
+using Streams.Raft.Membership;
 using Streams.Raft.Messages;
 using Streams.Raft.Storage;
 
@@ -11,9 +12,15 @@ namespace Streams.Raft.Tests.Support;
 public sealed class TestCluster
 {
     private readonly Dictionary<long, RaftNode> _nodes = [];
+    private readonly bool _preVote;
+    private readonly bool _checkQuorum;
+    private readonly Func<long, RaftConfig, RaftConfig>? _configure;
 
     public TestCluster(int size, bool preVote = false, bool checkQuorum = false, Func<long, RaftConfig, RaftConfig>? configure = null)
     {
+        _preVote = preVote;
+        _checkQuorum = checkQuorum;
+        _configure = configure;
         Ids = Enumerable.Range(1, size).Select(i => (long)i).ToArray();
         foreach (var id in Ids)
         {
@@ -38,13 +45,16 @@ public sealed class TestCluster
         }
     }
 
-    public long[] Ids { get; }
+    public long[] Ids { get; private set; }
 
     public Dictionary<long, MemoryRaftLog> Storages { get; } = [];
 
     public Dictionary<long, RaftConfig> Configs { get; } = [];
 
     public Dictionary<long, List<Entry>> Applied { get; } = [];
+
+    /// <summary>The snapshots each node installed from a leader (its Ready carried them), in order.</summary>
+    public Dictionary<long, List<Snapshot>> Snapshots { get; } = [];
 
     /// <summary>The read states each node emitted, in order.</summary>
     public Dictionary<long, List<ReadState>> ReadStates { get; } = [];
@@ -63,6 +73,13 @@ public sealed class TestCluster
         while (node.HasReady)
         {
             var ready = node.GetReady();
+            if (ready.Snapshot is { } snapshot)
+            {
+                // A snapshot replaces the whole log: persisted before the entries that follow it.
+                Storages[id].ApplySnapshot(snapshot);
+                SnapshotsOf(id).Add(snapshot);
+            }
+
             Storages[id].Append(ready.Entries);
             if (ready.HardState is { } hs)
             {
@@ -79,6 +96,70 @@ public sealed class TestCluster
             ReadStatesOf(id).AddRange(ready.ReadStates);
             node.Advance(ready);
         }
+    }
+
+    public List<Snapshot> SnapshotsOf(long id)
+    {
+        if (!Snapshots.TryGetValue(id, out var snapshots))
+        {
+            Snapshots[id] = snapshots = [];
+        }
+
+        return snapshots;
+    }
+
+    /// <summary>
+    /// Creates node <paramref name="id"/> outside the group, as a node about to join is started:
+    /// with no voters, so it learns its membership from the leader's log. It starts with the
+    /// same settings as the founding nodes.
+    /// </summary>
+    public RaftNode AddJoiningNode(long id)
+    {
+        if (_nodes.ContainsKey(id))
+        {
+            throw new ArgumentException($"Node {id} already exists.", nameof(id));
+        }
+
+        Storages[id] = new MemoryRaftLog();
+        Configs[id] = new RaftConfig
+        {
+            Id = id,
+            Voters = [],
+            ElectionTimeoutTicks = 10,
+            HeartbeatTimeoutTicks = 1,
+            PreVote = _preVote,
+            CheckQuorum = _checkQuorum,
+            RandomSource = new FixedRandomSource((int)id - 1),
+        };
+        if (_configure is not null)
+        {
+            Configs[id] = _configure(id, Configs[id]);
+        }
+
+        _nodes[id] = new RaftNode(Configs[id], Storages[id]);
+        Ids = [.. Ids, id];
+        return _nodes[id];
+    }
+
+    /// <summary>Proposes a membership change at <paramref name="id"/> and handles its Ready.</summary>
+    public ProposeResult ProposeConfChange(long id, ConfChange change)
+    {
+        var result = _nodes[id].ProposeConfChange(change);
+        Drain(id);
+        return result;
+    }
+
+    /// <summary>
+    /// Compacts the storage of <paramref name="id"/> as a host does after snapshotting its state
+    /// machine: a snapshot at <paramref name="index"/> (default: the applied index) holding
+    /// <paramref name="data"/>.
+    /// </summary>
+    public Snapshot Compact(long id, byte[] data, long? index = null)
+    {
+        var node = _nodes[id];
+        var snapshot = new Snapshot(node.SnapshotMetadataAt(index ?? node.AppliedIndex), data);
+        Storages[id].Compact(snapshot);
+        return snapshot;
     }
 
     public List<ReadState> ReadStatesOf(long id)
