@@ -32,9 +32,10 @@ internal readonly record struct ResourceMark(TimeSpan Cpu, long Allocated)
 }
 
 /// <summary>Per-call durations of one closed-loop caller, as <see cref="Stopwatch"/> ticks, in a reused array.</summary>
-internal sealed class LatencyRecorder
+/// <param name="initialCapacity">Samples held before the array first grows (hundreds of callers want a small start).</param>
+internal sealed class LatencyRecorder(int initialCapacity = 1 << 16)
 {
-    private long[] _ticks = new long[1 << 16];
+    private long[] _ticks = new long[Math.Max(1, initialCapacity)];
 
     public int Count { get; private set; }
 
@@ -61,6 +62,13 @@ internal sealed class LatencyMerger
     /// <summary>Merges and sorts; returns (p50, p99) in µs by nearest rank, NaN when there is no sample.</summary>
     public (double P50, double P99) Percentiles(ReadOnlySpan<LatencyRecorder> recorders)
     {
+        var (p50, p99, _) = PercentilesAndMax(recorders);
+        return (p50, p99);
+    }
+
+    /// <summary>As <see cref="Percentiles"/>, with the largest sample too.</summary>
+    public (double P50, double P99, double Max) PercentilesAndMax(ReadOnlySpan<LatencyRecorder> recorders)
+    {
         var total = 0;
         foreach (var recorder in recorders)
         {
@@ -69,7 +77,7 @@ internal sealed class LatencyMerger
 
         if (total == 0)
         {
-            return (double.NaN, double.NaN);
+            return (double.NaN, double.NaN, double.NaN);
         }
 
         if (_merged.Length < total)
@@ -86,7 +94,7 @@ internal sealed class LatencyMerger
 
         var sorted = _merged.AsSpan(0, total);
         sorted.Sort();
-        return (Micros(sorted[Rank(total, 0.50)]), Micros(sorted[Rank(total, 0.99)]));
+        return (Micros(sorted[Rank(total, 0.50)]), Micros(sorted[Rank(total, 0.99)]), Micros(sorted[^1]));
     }
 
     private static int Rank(int count, double quantile) => Math.Clamp((int)Math.Ceiling(quantile * count) - 1, 0, count - 1);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using System.Globalization;
 using Streams.Load;
 
 var duration = DurationOption("--duration", "How long each measured run lasts (e.g. 4s, 500ms, 1m).", TimeSpan.FromSeconds(4));
@@ -88,7 +89,65 @@ storage.SetAction((parse, cancellationToken) => Streams.Load.Storage.StorageBenc
     },
     cancellationToken));
 
-var root = new RootCommand("Load generator and benchmarks for Streams.") { rpc, breakdown, serve, storage };
+// Raft: commits of a 3-node cluster in one process, over loopback gRPC and in memory, with and without fsync.
+var raftDuration = DurationOption("--duration", "How long each measured cluster run lasts.", TimeSpan.FromSeconds(2));
+var raftWarmup = DurationOption("--warmup", "Warm-up of each cluster at each concurrency; not counted.", TimeSpan.FromSeconds(1));
+var raftRuns = new Option<int>("--runs") { Description = "Runs per measurement; the median is reported.", DefaultValueFactory = _ => 3 };
+var raftConcurrency = new Option<int[]>("--concurrency")
+{
+    Description = "Closed-loop proposers at the leader, one measurement per number, such as 1,1024 (1 shows latency; 1024 keeps both cores of a 2-core machine busy without fsync).",
+    DefaultValueFactory = _ => [1, 1024],
+    CustomParser = ParseCounts,
+    HelpName = "list",
+    AllowMultipleArgumentsPerToken = true,
+};
+var raftEntryBytes = new Option<int>("--entry-bytes") { Description = "Payload bytes per entry.", DefaultValueFactory = _ => 100 };
+var raftFsync = new Option<string>("--fsync") { Description = "Measure with fsync on, off, or both.", DefaultValueFactory = _ => "both" };
+raftFsync.AcceptOnlyFromAmong("both", "on", "off");
+var raftTransport = new Option<string>("--transport") { Description = "Measure over loopback gRPC (rpc), the in-memory network (memory), or both.", DefaultValueFactory = _ => "both" };
+raftTransport.AcceptOnlyFromAmong("both", "rpc", "memory");
+var raftDirectory = new Option<string?>("--dir") { Description = "Where the logs go (default: a temporary directory on the same disk as /tmp, deleted afterwards)." };
+var raft = new Command("raft", "Measure a 3-node Raft cluster in one process: commits/s and commit latency of small entries, over loopback gRPC and in memory, with and without fsync, beside a lone FileRaftLog writer.")
+{
+    raftDuration, raftWarmup, raftRuns, raftConcurrency, raftEntryBytes, raftFsync, raftTransport, raftDirectory, markdown,
+};
+foreach (var atLeastOne in new[] { raftRuns, raftEntryBytes })
+{
+    atLeastOne.Validators.Add(result =>
+    {
+        if (result.GetValueOrDefault<int>() < 1)
+        {
+            result.AddError($"{atLeastOne.Name} must be at least 1.");
+        }
+    });
+}
+
+raft.SetAction((parse, cancellationToken) =>
+{
+    var fsync = parse.GetValue(raftFsync);
+    var transport = parse.GetValue(raftTransport);
+    return Streams.Load.Raft.RaftBenchmark.RunAsync(
+        new Streams.Load.Raft.RaftSettings
+        {
+            Duration = parse.GetValue(raftDuration),
+            Warmup = parse.GetValue(raftWarmup),
+            Runs = parse.GetValue(raftRuns),
+            Concurrency = parse.GetValue(raftConcurrency)!,
+            EntryBytes = parse.GetValue(raftEntryBytes),
+            Fsync = fsync switch { "on" => [true], "off" => [false], _ => [true, false] },
+            Transports = transport switch
+            {
+                "rpc" => [Streams.Load.Raft.ClusterTransport.Rpc],
+                "memory" => [Streams.Load.Raft.ClusterTransport.Memory],
+                _ => [Streams.Load.Raft.ClusterTransport.Rpc, Streams.Load.Raft.ClusterTransport.Memory],
+            },
+            Directory = parse.GetValue(raftDirectory),
+            MarkdownFile = parse.GetValue(markdown),
+        },
+        cancellationToken);
+});
+
+var root = new RootCommand("Load generator and benchmarks for Streams.") { rpc, breakdown, serve, storage, raft };
 var configuration = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(10) };
 return await root.Parse(args).InvokeAsync(configuration).ConfigureAwait(false);
 
@@ -102,6 +161,32 @@ static Option<TimeSpan> DurationOption(string name, string description, TimeSpan
         HelpName = "duration",
     };
     return option;
+}
+
+static int[] ParseCounts(ArgumentResult result)
+{
+    // Accepts "1,1024" as well as "1 1024".
+    var counts = new List<int>();
+    foreach (var token in result.Tokens)
+    {
+        foreach (var part in token.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var count) || count < 1)
+            {
+                result.AddError($"'{part}' is not a positive number of proposers.");
+                return [];
+            }
+
+            counts.Add(count);
+        }
+    }
+
+    if (counts.Count == 0)
+    {
+        result.AddError("Give at least one number of proposers, such as 1,1024.");
+    }
+
+    return [.. counts.Distinct()];
 }
 
 static TimeSpan ParseDuration(ArgumentResult result)
