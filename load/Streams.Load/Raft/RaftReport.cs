@@ -96,7 +96,7 @@ internal sealed class RaftReport(
         {
             "÷ lone log: commits/s over the lone writer's entries/s with c entries per save, in the same round (c = 1: over the fsyncs/s of one writer).",
             "leader saves/s: SaveAsync calls that wrote (with fsync on, fsyncs); entries/save: entries per leader save that carried entries (the group-commit factor);",
-            "commit-only: leader saves holding only a hard state (a new commit index), each one a write and an fsync too; in save: share of the run a node's loop spent in SaveAsync.",
+            "commit-only: leader saves holding only a hard state (a new commit index), a write but no fsync (FileRaftLog leaves a lone commit index to the next fsync); in save: share of the run a node's loop spent in SaveAsync.",
         };
         foreach (var (key, measured) in results.OrderBy(r => r.Key.Fsync ? 0 : 1).ThenBy(r => r.Key.Transport).ThenBy(r => r.Key.Concurrency))
         {

@@ -13,7 +13,8 @@ namespace Streams.Raft.Storage;
 /// <remarks>
 /// One writer at a time, with reads between writes (as <see cref="IRaftStorage"/> says). A write
 /// is durable (fsynced, unless <see cref="FileRaftLogOptions.Fsync"/> is off) when its task
-/// completes, and only then does the in-memory copy change. A failed write leaves the log unusable
+/// completes, and only then does the in-memory copy change; the exception is a save that only
+/// raises the commit index, which the next fsync covers (a lost commit index is learned again). A failed write leaves the log unusable
 /// for writes until it is reopened, since what reached the disk is then unknown.
 /// </remarks>
 public sealed class FileRaftLog : IRaftStorage, IDisposable
@@ -33,6 +34,9 @@ public sealed class FileRaftLog : IRaftStorage, IDisposable
     private long _nextSequence;
     private Exception? _failure;
     private bool _disposed;
+
+    // The active segment ends with a frame that was written but not fsynced (a commit index).
+    private bool _unsyncedTail;
 
     private FileRaftLog(FileRaftLogOptions options, string directory, SafeFileHandle lockHandle, RecoveredLog recovered, SafeFileHandle active, FileRaftLogRecovery report)
     {
@@ -259,6 +263,13 @@ public sealed class FileRaftLog : IRaftStorage, IDisposable
         var frameSize = LogFormat.FrameSize(entries, hardState is not null);
         if (active.Size + frameSize > _segmentBytes)
         {
+            if (_unsyncedTail)
+            {
+                // Recovery treats damage in any segment but the newest as corruption.
+                RandomAccess.FlushToDisk(_active);
+                _unsyncedTail = false;
+            }
+
             // The new segment's first frame always carries the hard state, so the newest segment
             // holds the latest one and compaction may delete any older segment.
             var (segment, handle) = await CreateSegmentAsync(
@@ -283,7 +294,11 @@ public sealed class FileRaftLog : IRaftStorage, IDisposable
 
             if (_fsync)
             {
-                RandomAccess.FlushToDisk(_active);
+                _unsyncedTail = OnlyCommitMoves(hardState, entries);
+                if (!_unsyncedTail)
+                {
+                    RandomAccess.FlushToDisk(_active);
+                }
             }
 
             active.Size += length;
@@ -295,6 +310,17 @@ public sealed class FileRaftLog : IRaftStorage, IDisposable
         {
             _memory.SetHardState(state);
         }
+    }
+
+    /// <summary>
+    /// A save that only raises the commit index needs no fsync of its own: a commit index lost in
+    /// a crash is learned again from the leader, and the next fsync of this file makes it durable
+    /// anyway. Half of a lightly loaded node's saves are of this kind.
+    /// </summary>
+    private bool OnlyCommitMoves(HardState? hardState, IReadOnlyList<Entry> entries)
+    {
+        var held = _memory.InitialState();
+        return entries.Count == 0 && hardState is { } state && state.Term == held.Term && state.Vote == held.Vote;
     }
 
     private async ValueTask InstallAsync(HardState hardState, IReadOnlyList<Entry> entries, Snapshot snapshot)
