@@ -100,22 +100,18 @@ public sealed partial class RaftNode
 
         var entry = new Entry(Term, _log.LastIndex + 1, new ConfigEntry(change, next).Encode(), EntryType.Config);
         AppendEntries([entry]);
+        SyncProgressWithMembership();
         BroadcastAppend();
         StepDownIfRemoved();
         return ProposeResult.Accepted(entry.Index, entry.Term);
     }
 
     /// <summary>
-    /// A leader keeps one progress per member other than itself (and its own); called whenever
-    /// its log, and so its membership, may have changed.
+    /// A leader keeps one progress per member (and its own). Its membership changes only through
+    /// its own configuration entries, since a leader's log is never truncated.
     /// </summary>
     private void SyncProgressWithMembership()
     {
-        if (Role != RaftRole.Leader)
-        {
-            return;
-        }
-
         var members = _log.ConfState;
         foreach (var id in _progress.Keys.ToList())
         {

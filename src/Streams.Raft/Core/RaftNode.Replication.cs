@@ -11,7 +11,6 @@ public sealed partial class RaftNode
     {
         _log.Append(entries);
         _progress[Id].MaybeUpdate(_log.LastIndex);
-        SyncProgressWithMembership();
         MaybeCommit();
     }
 
