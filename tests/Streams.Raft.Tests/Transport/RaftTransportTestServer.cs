@@ -5,31 +5,28 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Streams.Raft.Transport;
 using Streams.Rpc.Server;
 
 namespace Streams.Raft.Tests.Transport;
 
-/// <summary>A Kestrel server on a free loopback port serving only the Raft transport, into a <see cref="CollectingHandler"/>.</summary>
+/// <summary>A Kestrel server on a free loopback port serving only the Raft transport, into a handler (a test's collector or a node's host).</summary>
 internal sealed class RaftTransportTestServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private RaftTransportTestServer(WebApplication app, Uri address, CollectingHandler received)
+    private RaftTransportTestServer(WebApplication app, Uri address)
     {
         _app = app;
         Address = address;
-        Received = received;
     }
 
     public Uri Address { get; }
 
-    public CollectingHandler Received { get; }
-
-    public static async Task<RaftTransportTestServer> StartAsync()
+    public static async Task<RaftTransportTestServer> StartAsync(IRaftMessageHandler handler)
     {
-        var received = new CollectingHandler();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -37,13 +34,14 @@ internal sealed class RaftTransportTestServer : IAsyncDisposable
             kestrel.ConfigureHttp2ForRpc();
             kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2);
         });
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
         builder.Services.AddStreamsRpc();
-        builder.Services.AddRaftTransport(received);
+        builder.Services.AddRaftTransport(handler);
         var app = builder.Build();
         app.UseStreamsRpc();
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new RaftTransportTestServer(app, new Uri(address), received);
+        return new RaftTransportTestServer(app, new Uri(address));
     }
 
     public async ValueTask DisposeAsync()

@@ -16,7 +16,8 @@ public sealed class RpcRaftTransportTests
     [Fact]
     public async Task Messages_of_many_groups_reach_the_peer_with_their_group_and_content()
     {
-        await using var server = await RaftTransportTestServer.StartAsync();
+        var received = new CollectingHandler();
+        await using var server = await RaftTransportTestServer.StartAsync(received);
         await using var transport = new RpcRaftTransport(1, new RaftPeers([new(2, server.Address)]));
         var sent = new List<AddressedMessage>();
         for (var group = 1; group <= 200; group++)
@@ -28,10 +29,10 @@ public sealed class RpcRaftTransportTests
             transport.Send(group, message);
         }
 
-        await Eventually.TrueAsync(() => server.Received.Messages.Count == sent.Count, "the peer received every message");
+        await Eventually.TrueAsync(() => received.Messages.Count == sent.Count, "the peer received every message");
         Assert.Equal(
             sent.Select(m => $"g{m.GroupId} {MessageSamples.Describe(m.Message)}").Order(StringComparer.Ordinal),
-            server.Received.Messages.Select(m => $"g{m.GroupId} {MessageSamples.Describe(m.Message)}").Order(StringComparer.Ordinal));
+            received.Messages.Select(m => $"g{m.GroupId} {MessageSamples.Describe(m.Message)}").Order(StringComparer.Ordinal));
         Assert.Equal(sent.Count, transport.MessagesSent);
         Assert.Equal(0, transport.MessagesDropped);
     }
@@ -61,16 +62,17 @@ public sealed class RpcRaftTransportTests
             },
             "sending to a closed port fails and drops");
 
-        await using var server = await RaftTransportTestServer.StartAsync();
+        var received = new CollectingHandler();
+        await using var server = await RaftTransportTestServer.StartAsync(received);
         peers.Set(2, server.Address);
         await Eventually.TrueAsync(
             () =>
             {
                 transport.Send(7, heartbeat);
-                return !server.Received.Messages.IsEmpty;
+                return !received.Messages.IsEmpty;
             },
             "the peer is reached at its new address");
-        Assert.Equal(7, server.Received.Messages.First().GroupId);
+        Assert.Equal(7, received.Messages.First().GroupId);
     }
 
     [Fact]

@@ -1,15 +1,7 @@
-using System.Net;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Streams.Raft.Runtime;
+using Streams.Raft.Tests.Transport;
 using Streams.Raft.Transport;
-using Streams.Rpc.Server;
 
 namespace Streams.Raft.Tests.Runtime.Support;
 
@@ -19,14 +11,14 @@ namespace Streams.Raft.Tests.Runtime.Support;
 /// </summary>
 internal sealed class RaftTestNode : IAsyncDisposable
 {
-    private readonly WebApplication? _app;
+    private readonly RaftTransportTestServer? _server;
     private readonly RpcRaftTransport? _rpcTransport;
 
-    private RaftTestNode(long id, RaftHost host, WebApplication? app, RpcRaftTransport? rpcTransport, Uri? address)
+    private RaftTestNode(long id, RaftHost host, RaftTransportTestServer? server, RpcRaftTransport? rpcTransport, Uri? address)
     {
         Id = id;
         Host = host;
-        _app = app;
+        _server = server;
         _rpcTransport = rpcTransport;
         Address = address;
     }
@@ -52,21 +44,8 @@ internal sealed class RaftTestNode : IAsyncDisposable
             CallTimeout = TimeSpan.FromSeconds(2),
         }, loggerFactory: loggerFactory);
         var host = new RaftHost(id, transport, hostOptions, loggerFactory: loggerFactory);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.ConfigureHttp2ForRpc();
-            kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2);
-        });
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
-        builder.Services.AddStreamsRpc();
-        builder.Services.AddRaftTransport(host);
-        var app = builder.Build();
-        app.UseStreamsRpc();
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new RaftTestNode(id, host, app, transport, new Uri(address));
+        var server = await RaftTransportTestServer.StartAsync(host);
+        return new RaftTestNode(id, host, server, transport, server.Address);
     }
 
     /// <summary>Starts a node attached to an in-memory network.</summary>
@@ -81,10 +60,9 @@ internal sealed class RaftTestNode : IAsyncDisposable
     /// <summary>Stops the server first (the node drops off the network), then the groups, then the transport.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (_app is not null)
+        if (_server is not null)
         {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
+            await _server.DisposeAsync();
         }
 
         await Host.DisposeAsync();
