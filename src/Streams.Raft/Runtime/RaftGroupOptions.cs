@@ -33,6 +33,9 @@ public sealed class RaftGroupOptions
     /// <summary>How leaders confirm linearizable reads (lease-based needs <see cref="CheckQuorum"/>).</summary>
     public ReadOnlyMode ReadOnly { get; init; } = ReadOnlyMode.ReadIndex;
 
+    /// <summary>See <see cref="RaftConfig.MaxClockDriftTicks"/>: how much shorter than an election timeout a lease is.</summary>
+    public int MaxClockDriftTicks { get; init; } = 1;
+
     /// <summary>The most Appends in flight to one follower.</summary>
     public int MaxInflightMessages { get; init; } = 256;
 
@@ -132,6 +135,7 @@ public sealed class RaftGroupOptions
         PreVote = PreVote,
         CheckQuorum = CheckQuorum,
         ReadOnly = ReadOnly,
+        MaxClockDriftTicks = MaxClockDriftTicks,
         MaxInflightMessages = MaxInflightMessages,
         MaxEntriesPerMessage = MaxEntriesPerMessage,
         MaxBytesPerMessage = MaxBytesPerMessage,
