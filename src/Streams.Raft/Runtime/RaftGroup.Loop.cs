@@ -8,7 +8,6 @@ namespace Streams.Raft.Runtime;
 public sealed partial class RaftGroup
 {
     private long _applied;
-    private long _snapshotIndex;
     private long _ticks;
 
     private async Task RunAsync()
@@ -129,7 +128,6 @@ public sealed partial class RaftGroup
     private void OnSnapshotRestored(Snapshot snapshot)
     {
         _applied = snapshot.Metadata.Index;
-        _snapshotIndex = snapshot.Metadata.Index;
         RaftRuntimeLog.SnapshotRestored(_logger, GroupId, NodeId, _applied, snapshot.Data.Length);
 
         // Proposals a snapshot covers cannot be matched to their entries any more; a node gets a
@@ -149,7 +147,8 @@ public sealed partial class RaftGroup
     {
         var every = _options.SnapshotEveryEntries;
         var applied = _node.AppliedIndex;
-        if (every <= 0 || applied - _snapshotIndex < every)
+        // The storage's first index is one past its latest snapshot, taken here or received.
+        if (every <= 0 || applied - (_storage.FirstIndex - 1) < every)
         {
             return;
         }
@@ -157,7 +156,6 @@ public sealed partial class RaftGroup
         var data = await _stateMachine.SnapshotAsync(stopping).ConfigureAwait(false);
         var snapshot = new Snapshot(_node.SnapshotMetadataAt(applied), data);
         await _storage.CompactAsync(snapshot, stopping).ConfigureAwait(false);
-        _snapshotIndex = applied;
         RaftRuntimeLog.SnapshotTaken(_logger, GroupId, NodeId, applied, data.Length);
     }
 

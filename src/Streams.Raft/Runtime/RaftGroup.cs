@@ -180,11 +180,10 @@ public sealed partial class RaftGroup
             RaftRuntimeLog.SnapshotRestored(_logger, GroupId, NodeId, applied, snapshot.Data.Length);
         }
 
-        _snapshotIndex = _storage.Snapshot?.Metadata.Index ?? 0;
         _node = new RaftNode(_options.ToRaftConfig(NodeId, applied, _randomSource), _storage);
         _applied = _node.AppliedIndex;
         PublishStatus();
-        RaftRuntimeLog.GroupStarted(_logger, GroupId, NodeId, _node.Term, _node.CommitIndex, _applied, _node.LastIndex, _snapshotIndex);
+        RaftRuntimeLog.GroupStarted(_logger, GroupId, NodeId, _node.Term, _node.CommitIndex, _applied, _node.LastIndex, _storage.FirstIndex - 1);
         _loop = Task.Run(RunAsync, CancellationToken.None);
     }
 
