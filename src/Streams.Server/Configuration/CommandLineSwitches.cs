@@ -21,10 +21,15 @@ public static class CommandLineSwitches
         ["--tls-key"] = "Node:TlsKeyPath",
         ["--otlp-endpoint"] = "Telemetry:OtlpEndpoint",
         ["--log-format"] = "Logging:Format",
+        ["--peers"] = "Cluster:Peers",
+        ["--advertise"] = "Cluster:AdvertiseAddress",
+        ["--join"] = "Cluster:Join",
+        ["--replication-factor"] = "Cluster:DefaultReplicationFactor",
+        ["--durability"] = "Cluster:Durability",
     }.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The configuration sections the command line may set; any other key is a mistake.</summary>
-    public static IReadOnlySet<string> KnownSections { get; } = new[] { NodeOptions.SectionName, TelemetryOptions.SectionName, "Logging" }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+    public static IReadOnlySet<string> KnownSections { get; } = new[] { NodeOptions.SectionName, ClusterOptions.SectionName, LimitsOptions.SectionName, TelemetryOptions.SectionName, "Logging" }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The text printed by <c>--help</c>.</summary>
     public static string Usage { get; } = """
@@ -43,6 +48,13 @@ public static class CommandLineSwitches
           --tls-key PATH        PEM private key, when not in the certificate file (Node:TlsKeyPath)
           --otlp-endpoint URL   export traces and metrics over OTLP (Telemetry:OtlpEndpoint)
           --log-format FORMAT   simple or json (Logging:Format, default simple)
+          --peers LIST          the nodes forming the cluster at first start, this one included:
+                                id=address,... e.g. node-1=http://127.0.0.1:7400,node-2=http://127.0.0.1:7410
+                                (Cluster:Peers; empty: a one-node cluster)
+          --advertise URL       the gRPC address other nodes reach this one at (Cluster:AdvertiseAddress)
+          --join true           start empty and wait for Cluster.AddNode from a running cluster (Cluster:Join)
+          --replication-factor N  replicas per shard by default, at most the node count (Cluster:DefaultReplicationFactor, default 3)
+          --durability POLICY   always (fsync before acknowledging), interval or never (Cluster:Durability, default always)
           --Section:Key VALUE   any other setting, e.g. --Node:MaxMessageSizeBytes 8388608
           -h, --help            print this help
 

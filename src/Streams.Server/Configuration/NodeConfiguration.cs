@@ -73,8 +73,12 @@ internal static class NodeConfiguration
         var problems = new List<string>();
         var node = BindSection<NodeOptions>(configuration, NodeOptions.SectionName, problems);
         var telemetry = BindSection<TelemetryOptions>(configuration, TelemetryOptions.SectionName, problems).WithStandardVariables(environment);
+        var cluster = BindSection<ClusterOptions>(configuration, ClusterOptions.SectionName, problems);
+        var limits = BindSection<LimitsOptions>(configuration, LimitsOptions.SectionName, problems);
         problems.AddRange(node.Validate());
         problems.AddRange(telemetry.Validate());
+        problems.AddRange(cluster.Validate(node.NodeId));
+        problems.AddRange(limits.Validate());
 
         var format = LogFormat.Simple;
         var formatValue = configuration[LogFormatKey];
@@ -88,7 +92,7 @@ internal static class NodeConfiguration
             throw new NodeConfigurationException(problems);
         }
 
-        return new NodeSettings(node, telemetry, format);
+        return new NodeSettings(node, telemetry, format, cluster, limits);
     }
 
     /// <summary>Environment variables <c>STREAMS_Section__Key</c> as configuration keys <c>Section:Key</c>.</summary>

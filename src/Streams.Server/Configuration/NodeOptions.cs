@@ -55,7 +55,7 @@ public sealed class NodeOptions
     public string? TlsKeyPath { get; init; }
 
     /// <summary>The largest gRPC message, received or sent.</summary>
-    public int MaxMessageSizeBytes { get; init; } = 4 * 1024 * 1024;
+    public int MaxMessageSizeBytes { get; init; } = 16 * 1024 * 1024;
 
     /// <summary>How long a graceful shutdown (SIGTERM, Ctrl-C) may take before calls in flight are cut.</summary>
     public int ShutdownTimeoutSeconds { get; init; } = 30;
@@ -120,7 +120,7 @@ public sealed class NodeOptions
 
         if (MaxMessageSizeBytes < 1)
         {
-            problems.Add($"{Setting(nameof(MaxMessageSizeBytes), null)} is {MaxMessageSizeBytes}; it must be at least 1 byte (the default is 4194304, 4 MiB).");
+            problems.Add($"{Setting(nameof(MaxMessageSizeBytes), null)} is {MaxMessageSizeBytes}; it must be at least 1 byte (the default is 16777216, 16 MiB: a GetRecords answer may carry 10 MiB).");
         }
 
         if (ShutdownTimeoutSeconds is < 0 or > MaxShutdownTimeoutSeconds)

@@ -4,4 +4,6 @@ namespace Streams.Server.Configuration;
 /// <param name="Node">The <c>Node</c> section.</param>
 /// <param name="Telemetry">The <c>Telemetry</c> section, with the standard OTEL_ variables applied.</param>
 /// <param name="LogFormat">The <c>Logging:Format</c> key.</param>
-internal sealed record NodeSettings(NodeOptions Node, TelemetryOptions Telemetry, LogFormat LogFormat);
+/// <param name="Cluster">The <c>Cluster</c> section.</param>
+/// <param name="Limits">The <c>Limits</c> section.</param>
+internal sealed record NodeSettings(NodeOptions Node, TelemetryOptions Telemetry, LogFormat LogFormat, ClusterOptions Cluster, LimitsOptions Limits);

@@ -3,7 +3,12 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging.Console;
 using Streams.Rpc.Health;
 using Streams.Rpc.Server;
+using System.Diagnostics.Metrics;
+using Streams.Raft.Transport;
+using Streams.Server.Api;
+using Streams.Server.Cluster;
 using Streams.Server.Configuration;
+using Streams.Server.Controller;
 using Streams.Server.Telemetry;
 using ServingStatus = Streams.Rpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
 
@@ -55,6 +60,9 @@ public sealed class StreamsNode : IAsyncDisposable
     /// <summary>The node's services.</summary>
     public IServiceProvider Services => _app.Services;
 
+    /// <summary>The node's part in the cluster: Raft groups, shard replicas, metadata.</summary>
+    internal StreamsCluster Cluster => _app.Services.GetRequiredService<StreamsCluster>();
+
     /// <summary>The health statuses served by <c>grpc.health.v1.Health</c> and <c>/readyz</c>.</summary>
     public HealthStatusRegistry Health => _app.Services.GetRequiredService<HealthStatusRegistry>();
 
@@ -104,6 +112,7 @@ public sealed class StreamsNode : IAsyncDisposable
                 rpc.MaxSendMessageSizeBytes = node.MaxMessageSizeBytes;
             });
             builder.Services.AddSingleton<HttpEndpoints>();
+            AddCluster(builder.Services, loaded);
 
             var app = builder.Build();
             ConfigurePipeline(app);
@@ -132,6 +141,10 @@ public sealed class StreamsNode : IAsyncDisposable
 
         await _app.StartAsync(cancellationToken);
         Volatile.Write(ref _state, Started);
+
+        // The cluster starts once the gRPC listener is bound: its address (port 0 resolved) is
+        // what the node advertises when no other is configured.
+        await Cluster.StartAsync(DataDirectory, GrpcAddress, cancellationToken);
         if (_certificate is { } certificate && _logger.IsEnabled(LogLevel.Information))
         {
             var notAfter = certificate.NotAfter.ToUniversalTime();
@@ -170,6 +183,7 @@ public sealed class StreamsNode : IAsyncDisposable
     {
         try
         {
+            // The container disposes the cluster (Raft groups, replicas) after the listeners stopped.
             await StopAsync();
             await _app.DisposeAsync();
         }
@@ -183,6 +197,31 @@ public sealed class StreamsNode : IAsyncDisposable
     {
         Health.SetStatus(string.Empty, ServingStatus.NotServing);
         NodeLog.Stopping(_logger, Options.NodeId);
+    }
+
+    private static void AddCluster(IServiceCollection services, NodeSettings settings)
+    {
+        var relay = new RaftMessageRelay();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(settings.Cluster);
+        services.AddSingleton(settings.Limits);
+        services.AddSingleton(relay);
+        services.AddRaftTransport(relay);
+        services.AddSingleton(sp => new StreamsCluster(
+            settings.Node,
+            settings.Cluster,
+            settings.Limits,
+            relay,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>(),
+            sp.GetRequiredService<IMeterFactory>()));
+        services.AddSingleton<StreamAdministration>();
+        services.AddSingleton<RecordWriter>();
+        services.AddSingleton<RecordFetcher>();
+        services.AddSingleton<StreamsApiMetrics>();
+        services.AddRpcService<StreamsService>();
+        services.AddRpcService<ClusterService>();
+        services.AddRpcService<ControllerPeerService>();
     }
 
     private static void ConfigurePipeline(WebApplication app)

@@ -77,6 +77,68 @@ public sealed partial class SegmentLog
     }
 
     /// <summary>
+    /// Removes every batch and makes the log start at <paramref name="firstIndex"/> at once:
+    /// afterwards FirstIndex is <paramref name="firstIndex"/>, LastIndex and DurableIndex are
+    /// <paramref name="firstIndex"/> - 1 and LastTerm is 0, as they are after a reopen. This is a
+    /// Raft follower installing its leader's snapshot, which replaces the whole log. Segments are
+    /// deleted newest first and all of them before the new, empty one is created, then the
+    /// directory is fsynced: a crash part-way leaves a prefix of the old log (its FirstIndex
+    /// unchanged, so a caller can tell the restart did not finish), no segment (reopened, an empty
+    /// log at index 1), or the new one. Readers get a
+    /// <see cref="LogCompactedException"/> below <paramref name="firstIndex"/>. Does nothing when
+    /// the log already holds no batch and starts there.
+    /// </summary>
+    /// <param name="firstIndex">The index the next batch must carry; at least 1.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="firstIndex"/> is below 1.</exception>
+    /// <exception cref="IOException">Deleting or creating a file failed, or an earlier fsync failed.</exception>
+    public void RestartAt(long firstIndex)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(firstIndex, 1);
+        SegmentInfo[] deleted;
+        lock (_writeLock)
+        {
+            ThrowIfUnusable();
+            var segments = _segments;
+            if (segments.Length == 1 && segments[0].IsEmpty && segments[0].BaseIndex == firstIndex)
+            {
+                return;
+            }
+
+            deleted = Array.ConvertAll(segments, segment => segment.Info());
+            _rangeLock.EnterWriteLock();
+            try
+            {
+                _rangeEpoch++;
+                for (var i = segments.Length - 1; i >= 0; i--)
+                {
+                    segments[i].Delete();
+                }
+
+                // Deleted before the new file exists: a crash in between leaves no segment rather than two.
+                var fresh = Segment.Create(_directory, firstIndex, _options.IndexIntervalBytes, _timeProvider.GetUtcNow());
+                Volatile.Write(ref _segments, [fresh]);
+                Volatile.Write(ref _lastIndex, firstIndex - 1);
+                Volatile.Write(ref _lastTerm, 0);
+                Volatile.Write(ref _durableIndex, firstIndex - 1);
+                DirectorySync.Flush(_directory);
+            }
+            finally
+            {
+                _rangeLock.ExitWriteLock();
+            }
+        }
+
+        foreach (var info in deleted)
+        {
+            SegmentLogLog.SegmentDeleted(_logger, info.FilePath, info.BaseIndex, info.LastIndex, info.SizeBytes, "the log restarts at another index (a snapshot replaced it)");
+        }
+
+        // A jump forward passes waiters below the new start: they wake and find the batches gone.
+        _appendWaiters.Advance(LastIndex);
+        _durableWaiters.Advance(DurableIndex);
+    }
+
+    /// <summary>
     /// Deletes whole segments, oldest first, whose batches are all below <paramref name="index"/>
     /// (after a snapshot, or for retention); never the active segment. Readers inside a deleted
     /// segment finish their read.

@@ -5,7 +5,7 @@ namespace Streams.Storage.Segments.Waiting;
 /// polling. The owner publishes a new value and then calls <see cref="Advance"/>; a waiter checks
 /// the value again under the lock when it registers, so no wake-up is lost between the two.
 /// </summary>
-internal sealed class WatermarkWaiters
+public sealed class WatermarkWaiters
 {
     private readonly Lock _lock = new();
     private readonly List<Waiter> _waiters = [];
