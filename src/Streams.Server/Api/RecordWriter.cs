@@ -133,6 +133,16 @@ internal sealed partial class RecordWriter(StreamsCluster cluster, StreamAdminis
         PutRecordsResultEntry?[] results,
         CancellationToken cancellationToken)
     {
+        // A child shard takes writes only once its parents are sealed, so that a partition key's
+        // records in the parent all come before those in the child.
+        foreach (var parent in shard.ParentShardIds)
+        {
+            if (stream.TryGetShard(parent, out var parentShard) && parentShard.EndingSequenceNumber is null)
+            {
+                return (ShardWriteOutcome.Retry, $"shard {shard.ShardId} waits for its parent {parent} to be sealed");
+            }
+        }
+
         var local = cluster.Shards?.Find(shard.GroupId);
         if (local is not null && local.Group.Status.IsLeader)
         {

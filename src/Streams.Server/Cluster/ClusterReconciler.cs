@@ -22,6 +22,8 @@ namespace Streams.Server.Cluster;
 internal sealed partial class ClusterReconciler(StreamsCluster cluster, IReadOnlyList<KeyValuePair<string, Uri>> configuredPeers, TimeProvider time, ILogger logger)
 {
     private static readonly TimeSpan _period = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan _retentionPeriod = TimeSpan.FromMinutes(1);
+    private DateTimeOffset _nextRetention = time.GetUtcNow() + _retentionPeriod;
 
     /// <summary>The longest pause between two rounds.</summary>
     public static TimeSpan Period => _period;
@@ -79,6 +81,15 @@ internal sealed partial class ClusterReconciler(StreamsCluster cluster, IReadOnl
         }
 
         await PlaceReplicasAsync(metadata, cancellationToken).ConfigureAwait(false);
+        if (time.GetUtcNow() >= _nextRetention)
+        {
+            _nextRetention = time.GetUtcNow() + _retentionPeriod;
+            foreach (var replica in cluster.Shards!.All)
+            {
+                await replica.ApplyRetentionAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
         foreach (var replica in cluster.Shards!.All)
         {
             if (replica.Group.Status.IsLeader && metadata.TryGetShard(replica.Identity.GroupId, out var stream, out var shard))

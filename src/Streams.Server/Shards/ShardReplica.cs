@@ -180,6 +180,18 @@ internal sealed class ShardReplica
         return new ShardReadResult(records, position, endOfShard, behind);
     }
 
+    /// <summary>
+    /// Deletes the segments older than the retention period that hold only applied batches. When
+    /// Raft would lose entries its snapshot does not cover, a snapshot of the current state is kept
+    /// first (producer state as of now is a superset of that at the cut: a follower restored from
+    /// it sees later batches of a producer again, which the producer table ignores).
+    /// </summary>
+    public ValueTask<int> ApplyRetentionAsync(CancellationToken cancellationToken) =>
+        Log.ApplyRetentionAsync(
+            State.AppliedIndex,
+            async (_, token) => new SnapshotContent(Group.Status.ConfState, await State.SnapshotAsync(token).ConfigureAwait(false)),
+            cancellationToken);
+
     /// <summary>Completes once a batch after <paramref name="index"/> was applied (or the shard sealed before it).</summary>
     public ValueTask WaitForCommitAsync(long index, CancellationToken cancellationToken) => State.Applied.WaitAsync(index + 1, cancellationToken);
 
