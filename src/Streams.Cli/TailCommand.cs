@@ -34,9 +34,23 @@ internal static class TailCommand
         cli.SetAction(command, async (session, parse) =>
         {
             var name = parse.GetRequiredValue(stream);
-            List<string> shardIds = parse.GetValue(shard) is { } one
-                ? [one]
-                : (await Shards.ListAsync(session, name)).Where(Shards.IsOpen).Select(s => s.ShardId).ToList();
+            var start = parse.GetValue(from) ?? ReadPosition.Latest;
+            List<string> shardIds;
+            if (parse.GetValue(shard) is { } one)
+            {
+                shardIds = [one];
+            }
+            else
+            {
+                // From the latest record only open shards matter; from an older position the
+                // oldest shards still held (no listed parent) come first, their children follow.
+                var all = await Shards.ListAsync(session, name);
+                var listed = all.Select(s => s.ShardId).ToHashSet(StringComparer.Ordinal);
+                shardIds = [.. all
+                    .Where(s => start == ReadPosition.Latest ? Shards.IsOpen(s) : !Shards.Parents(s).Any(listed.Contains))
+                    .Select(s => s.ShardId)];
+            }
+
             if (shardIds.Count == 0)
             {
                 session.Out.Error($"error: stream {name} has no open shards to follow.");
@@ -44,7 +58,7 @@ internal static class TailCommand
             }
 
             var tail = new Tail(session, name);
-            await tail.RunAsync(shardIds, parse.GetValue(from) ?? ReadPosition.Latest);
+            await tail.RunAsync(shardIds, start);
             return ExitCodes.Ok;
         });
         return command;

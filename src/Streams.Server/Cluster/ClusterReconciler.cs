@@ -23,7 +23,12 @@ internal sealed partial class ClusterReconciler(StreamsCluster cluster, IReadOnl
 {
     private static readonly TimeSpan _period = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan _retentionPeriod = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan _balanceInterval = TimeSpan.FromSeconds(10);
     private DateTimeOffset _nextRetention = time.GetUtcNow() + _retentionPeriod;
+
+    // When this node last led each group, or handed it to its preferred leader: leadership is
+    // moved back to the preferred replica only after it was stable a while, never in a loop.
+    private readonly Dictionary<long, (long Term, DateTimeOffset Since)> _leadership = [];
 
     /// <summary>The longest pause between two rounds.</summary>
     public static TimeSpan Period => _period;
@@ -249,6 +254,45 @@ internal sealed partial class ClusterReconciler(StreamsCluster cluster, IReadOnl
         if (metadata.PendingMove is { } move && move.GroupId == shard.GroupId)
         {
             await MoveReplicaAsync(replica, move, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await BalanceLeadershipAsync(replica, shard, metadata, status.Term, cancellationToken).ConfigureAwait(false);
+    }
+
+    // Placement spreads preferred leaders evenly; elections do not. A leader that is not its
+    // shard's preferred replica hands over once it has led for a while and the preferred node is
+    // a member in good standing.
+    private async Task BalanceLeadershipAsync(ShardReplica replica, ShardRecord shard, ClusterMetadata metadata, long term, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (!_leadership.TryGetValue(shard.GroupId, out var held) || held.Term != term)
+        {
+            _leadership[shard.GroupId] = (term, now);
+            return;
+        }
+
+        var preferred = shard.PreferredLeader;
+        if (preferred == cluster.NodeId
+            || now - held.Since < _balanceInterval
+            || !metadata.Nodes.TryGetValue(preferred, out var node)
+            || node.Role != MemberRole.Voter
+            || !replica.Group.Status.ConfState.Voters.Contains(node.RaftId))
+        {
+            return;
+        }
+
+        _leadership[shard.GroupId] = (term, now);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(2));
+        try
+        {
+            await replica.Group.TransferLeadershipAsync(node.RaftId, timeout.Token).ConfigureAwait(false);
+            LeadershipHandedOver(logger, replica.Identity.StreamName, shard.ShardId, preferred);
+        }
+        catch (Exception ex) when (ex is LeadershipTransferFailedException or NotLeaderException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            // The preferred replica is behind or away: try again after the next interval.
         }
     }
 
@@ -310,6 +354,9 @@ internal sealed partial class ClusterReconciler(StreamsCluster cluster, IReadOnl
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sealed shard {Stream}/{Shard} at index {SealIndex}")]
     private static partial void ShardSealed(ILogger logger, string stream, string shard, long sealIndex);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Handed the leadership of {Stream}/{Shard} to its preferred replica {Node}")]
+    private static partial void LeadershipHandedOver(ILogger logger, string stream, string shard, string node);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Moving the replica of group {GroupId} from {FromNode} to {ToNode}")]
     private static partial void MoveStarting(ILogger logger, long groupId, string fromNode, string toNode);
