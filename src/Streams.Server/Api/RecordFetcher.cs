@@ -115,7 +115,9 @@ internal sealed class RecordFetcher(StreamsCluster cluster, StreamAdministration
         }
 
         var (position, minArrival) = Resolve(replica, start, "starting_position.sequence_number");
-        var continuation = "";
+        // Until a record comes, a subscriber resuming after a sequence number resumes there again
+        // (an empty continuation would lose its place).
+        var continuation = start.Type == ShardIteratorType.AfterSequenceNumber ? start.SequenceNumber : "";
         while (!cancellationToken.IsCancellationRequested)
         {
             var read = replica.Read(position, cluster.Limits.MaxRecordsPerGet, EventBytes, minArrival);
@@ -178,26 +180,38 @@ internal sealed class RecordFetcher(StreamsCluster cluster, StreamAdministration
         var needsTime = start.Type == ShardIteratorType.AtTimestamp;
         if (start.Type is ShardIteratorType.Unspecified || !System.Enum.IsDefined(start.Type))
         {
-            throw StreamsApiException.InvalidArgument($"{typeField} is {start.Type}; use TRIM_HORIZON, LATEST, AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER or AT_TIMESTAMP.");
+            throw StreamsApiException.InvalidArgument($"{typeField} is {ProtoName(start.Type)}; use TRIM_HORIZON, LATEST, AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER or AT_TIMESTAMP.");
         }
 
         if (needsSequence && start.SequenceNumber.Length == 0)
         {
-            throw StreamsApiException.InvalidArgument($"{sequenceField} is empty; {start.Type} needs the sequence number of a record of this shard.");
+            throw StreamsApiException.InvalidArgument($"{sequenceField} is empty; {ProtoName(start.Type)} needs the sequence number of a record of this shard.");
         }
 
         if (!needsSequence && start.SequenceNumber.Length > 0)
         {
-            throw StreamsApiException.InvalidArgument($"{sequenceField} is set, but {start.Type} does not use it; use AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER, or leave it empty.");
+            throw StreamsApiException.InvalidArgument($"{sequenceField} is set, but {ProtoName(start.Type)} does not use it; use AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER, or leave it empty.");
         }
 
         if (needsTime != (start.Timestamp is not null))
         {
             throw StreamsApiException.InvalidArgument(needsTime
                 ? $"{timestampField} is missing; AT_TIMESTAMP needs the time to start from."
-                : $"{timestampField} is set, but {start.Type} does not use it; use AT_TIMESTAMP, or leave it unset.");
+                : $"{timestampField} is set, but {ProtoName(start.Type)} does not use it; use AT_TIMESTAMP, or leave it unset.");
         }
     }
+
+    // The name an iterator type has in the API (AT_SEQUENCE_NUMBER), for messages.
+    private static string ProtoName(ShardIteratorType type) => type switch
+    {
+        ShardIteratorType.Unspecified => "SHARD_ITERATOR_TYPE_UNSPECIFIED",
+        ShardIteratorType.TrimHorizon => "TRIM_HORIZON",
+        ShardIteratorType.Latest => "LATEST",
+        ShardIteratorType.AtSequenceNumber => "AT_SEQUENCE_NUMBER",
+        ShardIteratorType.AfterSequenceNumber => "AFTER_SEQUENCE_NUMBER",
+        ShardIteratorType.AtTimestamp => "AT_TIMESTAMP",
+        _ => ((int)type).ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
 
     // Where a starting position points in the replica, and the arrival time records must reach.
     private static (SequenceNumber Position, long MinArrivalMs) Resolve(ShardReplica replica, StartingPosition start, string sequenceField)

@@ -69,7 +69,7 @@ internal sealed class ShardIteratorCodec
         }
 
         Span<byte> bytes = stackalloc byte[Length + 3];
-        if (text.Length > 2 * Length || !Base64Url.TryDecodeFromChars(text, bytes, out var written) || written != Length || bytes[0] != Version)
+        if (text.Length > 2 * Length || !TryDecode(text, bytes, out var written) || written != Length || bytes[0] != Version)
         {
             throw Invalid();
         }
@@ -97,6 +97,21 @@ internal sealed class ShardIteratorCodec
         }
 
         return iterator;
+    }
+
+    // Base64Url.TryDecodeFromChars returns false only for a short destination: characters outside
+    // the alphabet throw, and must be refused like any other malformed iterator.
+    private static bool TryDecode(string text, Span<byte> bytes, out int written)
+    {
+        try
+        {
+            return Base64Url.TryDecodeFromChars(text, bytes, out written);
+        }
+        catch (FormatException)
+        {
+            written = 0;
+            return false;
+        }
     }
 
     private static StreamsApiException Invalid() =>

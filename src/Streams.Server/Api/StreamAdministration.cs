@@ -123,7 +123,7 @@ internal sealed class StreamAdministration(StreamsCluster cluster, TimeProvider 
             name = parts[0];
             streamId = long.TryParse(parts[1], System.Globalization.CultureInfo.InvariantCulture, out var id) ? id : throw StreamsApiException.InvalidArgument("next_token is not one this API returned.");
             after = parts[2];
-            filter = parts[3].Length == 0 ? null : ShardFilter.Parser.ParseFrom(Convert.FromBase64String(parts[3]));
+            filter = parts[3].Length == 0 ? null : DecodeFilter(parts[3]);
         }
         else
         {
@@ -264,11 +264,41 @@ internal sealed class StreamAdministration(StreamsCluster cluster, TimeProvider 
             : requested;
     }
 
+    // The shard filter a ListShards next_token carries; a token altered there is refused, not an internal failure.
+    private static ShardFilter DecodeFilter(string encoded)
+    {
+        try
+        {
+            return ShardFilter.Parser.ParseFrom(Convert.FromBase64String(encoded));
+        }
+        catch (Exception ex) when (ex is FormatException or Google.Protobuf.InvalidProtocolBufferException)
+        {
+            throw StreamsApiException.InvalidArgument("next_token is not one this API returned; pass the next_token of the previous response unchanged.");
+        }
+    }
+
+    // The name a filter type has in the API (AT_TIMESTAMP), for messages.
+    private static string ProtoName(ShardFilterType type) => type switch
+    {
+        ShardFilterType.AfterShardId => "AFTER_SHARD_ID",
+        ShardFilterType.AtTrimHorizon => "AT_TRIM_HORIZON",
+        ShardFilterType.FromTrimHorizon => "FROM_TRIM_HORIZON",
+        ShardFilterType.AtLatest => "AT_LATEST",
+        ShardFilterType.AtTimestamp => "AT_TIMESTAMP",
+        ShardFilterType.FromTimestamp => "FROM_TIMESTAMP",
+        _ => ((int)type).ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
     private static ShardListFilter? ToListFilter(V1.ShardFilter? filter)
     {
         if (filter is null || filter.Type == ShardFilterType.Unspecified)
         {
             return null;
+        }
+
+        if (!System.Enum.IsDefined(filter.Type))
+        {
+            throw StreamsApiException.InvalidArgument($"shard_filter.type is {ProtoName(filter.Type)}; use AFTER_SHARD_ID, AT_TRIM_HORIZON, FROM_TRIM_HORIZON, AT_LATEST, AT_TIMESTAMP or FROM_TIMESTAMP.");
         }
 
         var needsShard = filter.Type == ShardFilterType.AfterShardId;
@@ -277,14 +307,14 @@ internal sealed class StreamAdministration(StreamsCluster cluster, TimeProvider 
         {
             throw StreamsApiException.InvalidArgument(needsShard
                 ? "shard_filter.shard_id is empty; AFTER_SHARD_ID needs the shard id to list after."
-                : $"shard_filter.shard_id is set, but only AFTER_SHARD_ID uses it (the filter is {filter.Type}).");
+                : $"shard_filter.shard_id is set, but only AFTER_SHARD_ID uses it (the filter is {ProtoName(filter.Type)}).");
         }
 
         if (needsTime != (filter.Timestamp is not null))
         {
             throw StreamsApiException.InvalidArgument(needsTime
-                ? $"shard_filter.timestamp is missing; {filter.Type} needs it."
-                : $"shard_filter.timestamp is set, but only AT_TIMESTAMP and FROM_TIMESTAMP use it (the filter is {filter.Type}).");
+                ? $"shard_filter.timestamp is missing; {ProtoName(filter.Type)} needs it."
+                : $"shard_filter.timestamp is set, but only AT_TIMESTAMP and FROM_TIMESTAMP use it (the filter is {ProtoName(filter.Type)}).");
         }
 
         return new ShardListFilter(filter.Type, needsShard ? filter.ShardId : null, filter.Timestamp?.ToDateTimeOffset());
