@@ -24,7 +24,9 @@ internal sealed class ShardReplica
     // Idempotent batches proposed by this leader and not yet applied, per producer and sequence:
     // a retry of one of them waits for the first attempt instead of writing again.
     private readonly Dictionary<ulong, Dictionary<int, Task<long>>> _pending = [];
+    private readonly List<QueuedAppend> _queued = [];
     private long _caughtUpTerm;
+    private bool _catchingUp;
 
     /// <summary>Creates the replica over a started group.</summary>
     public ShardReplica(ShardIdentity identity, RaftGroup group, ShardRaftLog log, ShardStateMachine state)
@@ -214,60 +216,46 @@ internal sealed class ShardReplica
 
     private async ValueTask<long> AppendIdempotentAsync(ReadOnlyMemory<byte> batch, ulong producerId, int sequence, CancellationToken cancellationToken)
     {
-        // A new leader first applies everything earlier leaders committed, so that the producer
-        // table holds every batch that can ever commit before this term's.
-        var term = Group.Status.Term;
-        if (Volatile.Read(ref _caughtUpTerm) < term)
-        {
-            await Group.ReadIndexAsync(cancellationToken).ConfigureAwait(false);
-            Volatile.Write(ref _caughtUpTerm, term);
-        }
-
-        Task<long> write;
-        var proposed = false;
+        (Task<long> Write, bool Proposed) decision;
+        QueuedAppend? queued = null;
+        var startCatchUp = false;
+        long term;
         lock (_pendingLock)
         {
-            var (match, latest) = State.FindProducerBatch(producerId, sequence);
-            if (match is { } done)
+            term = Group.Status.Term;
+            if (_caughtUpTerm < term)
             {
-                return done.Index;
-            }
-
-            _pending.TryGetValue(producerId, out var inFlight);
-            if (inFlight is not null && inFlight.TryGetValue(sequence, out var first))
-            {
-                write = first;
+                // Decided once the leader caught up, in arrival order (see CatchUpAsync).
+                queued = new QueuedAppend(batch, producerId, sequence);
+                _queued.Add(queued);
+                startCatchUp = !_catchingUp;
+                _catchingUp = true;
+                decision = default;
             }
             else
             {
-                var highest = latest?.Sequence ?? -1;
-                if (inFlight is { Count: > 0 })
-                {
-                    highest = Math.Max(highest, inFlight.Keys.Max());
-                }
-
-                var known = latest is not null || inFlight is { Count: > 0 };
-                if (known && sequence != highest + 1)
-                {
-                    throw sequence <= highest
-                        ? new StreamsApiException(StatusCode.FailedPrecondition, StreamsErrors.OutOfOrderSequence, $"Producer {producerId} wrote sequence {sequence} to shard {Identity.ShardId} too long ago to answer a retry of it (the shard remembers the last {ProducerTable.BatchesPerProducer} batches per producer); its latest is {highest}.")
-                        : new StreamsApiException(StatusCode.FailedPrecondition, StreamsErrors.OutOfOrderSequence, $"Producer {producerId} sent sequence {sequence} to shard {Identity.ShardId}, but the next expected is {highest + 1}; send the batches in between first.");
-                }
-
-                write = Group.ProposeAsync(batch, cancellationToken).AsTask();
-                inFlight ??= _pending[producerId] = [];
-                inFlight[sequence] = write;
-                proposed = true;
+                decision = Decide(batch, producerId, sequence, cancellationToken);
             }
         }
 
+        if (queued is not null)
+        {
+            if (startCatchUp)
+            {
+                _ = CatchUpAsync(term);
+            }
+
+            decision = await queued.Decision.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var write = decision.Write!;
         try
         {
             return await write.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            if (proposed && write.IsCompleted)
+            if (decision.Proposed && write.IsCompleted)
             {
                 lock (_pendingLock)
                 {
@@ -278,5 +266,98 @@ internal sealed class ShardReplica
                 }
             }
         }
+    }
+
+    // A new leader first applies everything earlier leaders committed (a ReadIndex), so that the
+    // producer table holds every batch that can ever commit before this term's. The appends that
+    // arrived meanwhile are then decided here, one after the other in arrival order, so that a
+    // producer's pipelined batches keep their order.
+    private async Task CatchUpAsync(long term)
+    {
+        Exception? failure = null;
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await Group.ReadIndexAsync(timeout.Token).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Handed to every waiting append.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            failure = ex is OperationCanceledException ? new TimeoutException("The new leader did not catch up in time.", ex) : ex;
+        }
+
+        lock (_pendingLock)
+        {
+            _catchingUp = false;
+            if (failure is null)
+            {
+                _caughtUpTerm = Math.Max(_caughtUpTerm, term);
+            }
+
+            foreach (var queued in _queued)
+            {
+                if (failure is not null)
+                {
+                    queued.Decision.TrySetException(failure);
+                    continue;
+                }
+
+                try
+                {
+                    queued.Decision.TrySetResult(Decide(queued.Batch, queued.ProducerId, queued.Sequence, CancellationToken.None));
+                }
+#pragma warning disable CA1031 // The refusal belongs to that append.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    queued.Decision.TrySetException(ex);
+                }
+            }
+
+            _queued.Clear();
+        }
+    }
+
+    // Under _pendingLock: answers a duplicate from the producer table or the batches in flight,
+    // refuses a gap, or proposes the batch (synchronously queued in the group, so calls made in
+    // order are proposed in order).
+    private (Task<long> Write, bool Proposed) Decide(ReadOnlyMemory<byte> batch, ulong producerId, int sequence, CancellationToken cancellationToken)
+    {
+        var (match, latest) = State.FindProducerBatch(producerId, sequence);
+        if (match is { } done)
+        {
+            return (Task.FromResult(done.Index), false);
+        }
+
+        _pending.TryGetValue(producerId, out var inFlight);
+        if (inFlight is not null && inFlight.TryGetValue(sequence, out var first))
+        {
+            return (first, false);
+        }
+
+        var highest = latest?.Sequence ?? -1;
+        if (inFlight is { Count: > 0 })
+        {
+            highest = Math.Max(highest, inFlight.Keys.Max());
+        }
+
+        var known = latest is not null || inFlight is { Count: > 0 };
+        if (known && sequence != highest + 1)
+        {
+            throw sequence <= highest
+                ? new StreamsApiException(StatusCode.FailedPrecondition, StreamsErrors.OutOfOrderSequence, $"Producer {producerId} wrote sequence {sequence} to shard {Identity.ShardId} too long ago to answer a retry of it (the shard remembers the last {ProducerTable.BatchesPerProducer} batches per producer); its latest is {highest}.")
+                : new StreamsApiException(StatusCode.FailedPrecondition, StreamsErrors.OutOfOrderSequence, $"Producer {producerId} sent sequence {sequence} to shard {Identity.ShardId}, but the next expected is {highest + 1}; send the batches in between first.");
+        }
+
+        var write = Group.ProposeAsync(batch, cancellationToken).AsTask();
+        inFlight ??= _pending[producerId] = [];
+        inFlight[sequence] = write;
+        return (write, true);
+    }
+
+    private sealed record QueuedAppend(ReadOnlyMemory<byte> Batch, ulong ProducerId, int Sequence)
+    {
+        public TaskCompletionSource<(Task<long> Write, bool Proposed)> Decision { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }
