@@ -29,6 +29,8 @@ internal sealed partial class ClusterReconciler(StreamsCluster cluster, IReadOnl
     // When this node last led each group, or handed it to its preferred leader: leadership is
     // moved back to the preferred replica only after it was stable a while, never in a loop.
     private readonly Dictionary<long, (long Term, DateTimeOffset Since)> _leadership = [];
+    private readonly Dictionary<long, DateTimeOffset> _reopened = [];
+    private static readonly TimeSpan _reopenInterval = TimeSpan.FromSeconds(10);
 
     /// <summary>The longest pause between two rounds.</summary>
     public static TimeSpan Period => _period;
@@ -200,6 +202,15 @@ internal sealed partial class ClusterReconciler(StreamsCluster cluster, IReadOnl
                 }
 
                 wanted.Add(shard.GroupId);
+                if (shards.Find(shard.GroupId) is { Group.Completion.IsFaulted: true } failed && time.GetUtcNow() >= NextReopen(shard.GroupId))
+                {
+                    // A group stopped by a storage or state-machine failure: closed and opened
+                    // again from what is stored, at most every ReopenInterval.
+                    _reopened[shard.GroupId] = time.GetUtcNow();
+                    ReplicaReopening(logger, stream.Name, shard.ShardId, failed.Group.Completion.Exception?.GetBaseException().Message ?? "");
+                    await shards.CloseAsync(shard.GroupId, deleteData: false).ConfigureAwait(false);
+                }
+
                 if (shards.Find(shard.GroupId) is null)
                 {
                     // A replica moving in joins the running group as a learner: it starts with no voters.
@@ -211,9 +222,19 @@ internal sealed partial class ClusterReconciler(StreamsCluster cluster, IReadOnl
             }
         }
 
-        foreach (var groupId in shards.StoredGroupIds().Concat(shards.All.Select(r => r.Identity.GroupId)).Distinct().ToList())
+        var unwanted = shards.StoredGroupIds().Concat(shards.All.Select(r => r.Identity.GroupId)).Distinct().Where(id => !wanted.Contains(id)).ToList();
+        if (unwanted.Count == 0)
         {
-            if (!wanted.Contains(groupId) && metadata.ShardsByGroup.ContainsKey(groupId) is var known && (!known || IsGone(metadata, groupId)))
+            return;
+        }
+
+        // Deleting data is final, so it is decided on metadata known to be current: a node that
+        // restarted replays the controller's log, and on the way its own replicas look unplaced
+        // (their stream not created yet, a move to it not started yet).
+        var current = await cluster.Controller!.ReadLinearizableAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var groupId in unwanted)
+        {
+            if (IsGone(current, groupId))
             {
                 await shards.CloseAsync(groupId, deleteData: true).ConfigureAwait(false);
                 ReplicaDeleted(logger, groupId);
@@ -221,12 +242,14 @@ internal sealed partial class ClusterReconciler(StreamsCluster cluster, IReadOnl
         }
     }
 
+    private DateTimeOffset NextReopen(long groupId) => _reopened.TryGetValue(groupId, out var last) ? last + _reopenInterval : DateTimeOffset.MinValue;
+
     // A replica whose group still exists but no longer lists this node was moved away; one whose
-    // group is unknown belonged to a deleted stream.
+    // group the metadata no longer knows, though it created it, belonged to a deleted stream.
     private bool IsGone(ClusterMetadata metadata, long groupId) =>
-        !metadata.TryGetShard(groupId, out var stream, out var shard)
-        || stream.Status == StreamStatus.Deleting
-        || (!shard.Replicas.Contains(cluster.NodeId) && metadata.PendingMove?.GroupId != groupId);
+        metadata.TryGetShard(groupId, out var stream, out var shard)
+            ? stream.Status == StreamStatus.Deleting || (!shard.Replicas.Contains(cluster.NodeId) && metadata.PendingMove?.GroupId != groupId)
+            : groupId < metadata.NextGroupId;
 
     private async Task ShardLeaderDutiesAsync(ShardReplica replica, StreamRecord stream, ShardRecord shard, ClusterMetadata metadata, CancellationToken cancellationToken)
     {
@@ -348,6 +371,9 @@ internal sealed partial class ClusterReconciler(StreamsCluster cluster, IReadOnl
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Opened the replica of {Stream}/{Shard} (group {GroupId}); joining a running group: {Joining}")]
     private static partial void ReplicaOpened(ILogger logger, string stream, string shard, long groupId, bool joining);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The replica of {Stream}/{Shard} stopped ({Reason}); opening it again from its stored state")]
+    private static partial void ReplicaReopening(ILogger logger, string stream, string shard, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Deleted the replica of group {GroupId}: it moved away or its stream was deleted")]
     private static partial void ReplicaDeleted(ILogger logger, long groupId);

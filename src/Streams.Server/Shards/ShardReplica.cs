@@ -99,6 +99,12 @@ internal sealed class ShardReplica
     /// </summary>
     public ShardReadResult Read(SequenceNumber from, int maxRecords, long maxBytes, long minArrivalMs)
     {
+        if (Group.Completion.IsCompleted)
+        {
+            // A stopped group's watermark is stale: an empty answer would look caught up.
+            throw StreamsApiException.Unavailable($"This node's replica of {Identity} stopped; read from another node or retry.");
+        }
+
         var seal = State.SealIndex;
         var limit = State.AppliedIndex;
         if (seal != 0)
