@@ -173,9 +173,10 @@ internal sealed partial class RecordWriter(StreamsCluster cluster, StreamAdminis
                 .UnaryCall(StreamsMethods.PutRecords, request, new CallOptions { Headers = RequestHeaders.ForwardedHeaders(), CancellationToken = cancellationToken });
             response = await call.ResponseAsync.ConfigureAwait(false);
         }
-        catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable && ex.Trailers.GetValue(StreamsErrors.TrailerName) is not null)
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable
+            && (ex.Trailers.GetValue(StreamsErrors.TrailerName) is not null || ex.InnerException is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError }))
         {
-            // The other node refused before writing anything.
+            // The other node refused before writing anything, or could not be connected to.
             return (ShardWriteOutcome.Retry, ex.Status.Detail);
         }
         catch (RpcException ex) when (ex.StatusCode is StatusCode.Unavailable or StatusCode.Internal or StatusCode.Cancelled or StatusCode.DeadlineExceeded or StatusCode.Unknown
