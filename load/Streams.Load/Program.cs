@@ -147,7 +147,73 @@ raft.SetAction((parse, cancellationToken) =>
         cancellationToken);
 });
 
-var root = new RootCommand("Load generator and benchmarks for Streams.") { rpc, breakdown, serve, storage, raft };
+// Streams: a 3-node cluster of node processes; PutRecords/Produce throughput, PutRecord and put-to-subscriber latency.
+var streamsQuick = new Option<bool>("--quick") { Description = "A ~30 s smoke run: one short run per figure (1.2s throughput, 2s latency, 0.3s warm-up); other options still override." };
+var streamsDuration = new Option<TimeSpan?>("--duration") { Description = "How long each throughput run lasts (default 3s).", CustomParser = r => ParseDuration(r), HelpName = "duration" };
+var streamsLatencyDuration = new Option<TimeSpan?>("--latency-duration") { Description = "How long each latency run lasts (default 5s).", CustomParser = r => ParseDuration(r), HelpName = "duration" };
+var streamsWarmup = new Option<TimeSpan?>("--warmup") { Description = "Warm-up of each measurement, not counted (default 1s).", CustomParser = r => ParseDuration(r), HelpName = "duration" };
+var streamsRuns = new Option<int?>("--runs") { Description = "Runs per measurement; the median is reported (default 3)." };
+var streamsInFlight = new Option<int?>("--inflight") { Description = "Batches in flight in the throughput workloads: PutRecords callers, and the Produce windows summed (default 16)." };
+var streamsBatch = new Option<int?>("--batch") { Description = "Records per PutRecords call and per Produce batch (default 500, the API's limit)." };
+var streamsRate = new Option<int?>("--rate") { Description = "PutRecord calls per second in the latency workloads (default 1000)." };
+var streamsDurability = new Option<string>("--durability") { Description = "The nodes' durability policy.", DefaultValueFactory = _ => "always" };
+streamsDurability.AcceptOnlyFromAmong("always", "interval", "never");
+var streamsOnly = new Option<string[]>("--only")
+{
+    Description = "Only these workloads: put, produce, latency, e2e (comma-separated).",
+    AllowMultipleArgumentsPerToken = true,
+    HelpName = "list",
+};
+var streamsDirectory = new Option<string?>("--dir") { Description = "Where the nodes' data and logs go (default: a temporary directory, deleted afterwards; logs kept when something failed)." };
+foreach (var atLeastOne in new[] { streamsRuns, streamsInFlight, streamsBatch, streamsRate })
+{
+    atLeastOne.Validators.Add(result =>
+    {
+        if (result.GetValueOrDefault<int?>() is < 1)
+        {
+            result.AddError($"{atLeastOne.Name} must be at least 1.");
+        }
+    });
+}
+
+streamsOnly.Validators.Add(result =>
+{
+    foreach (var key in SplitList(result.GetValueOrDefault<string[]>()))
+    {
+        if (!Streams.Load.ClusterBench.StreamsSettings.WorkloadKeys.Contains(key))
+        {
+            result.AddError($"--only: '{key}' is not a workload; use {string.Join(", ", Streams.Load.ClusterBench.StreamsSettings.WorkloadKeys)}.");
+        }
+    }
+});
+var streams = new Command("streams", "Measure a 3-node Streams cluster (node processes, replication factor 3, fsync by default): PutRecords and Produce throughput with 100 B and 1 KiB records, PutRecord latency at a fixed rate, put-to-subscriber latency.")
+{
+    streamsQuick, streamsDuration, streamsLatencyDuration, streamsWarmup, streamsRuns, streamsInFlight, streamsBatch, streamsRate, streamsDurability, streamsOnly, streamsDirectory, markdown,
+};
+streams.SetAction((parse, cancellationToken) =>
+{
+    var quick = parse.GetValue(streamsQuick);
+    var defaults = quick ? Streams.Load.ClusterBench.StreamsSettings.QuickDefaults : new Streams.Load.ClusterBench.StreamsSettings();
+    var only = SplitList(parse.GetValue(streamsOnly));
+    return Streams.Load.ClusterBench.StreamsBenchmark.RunAsync(
+        defaults with
+        {
+            Duration = parse.GetValue(streamsDuration) ?? defaults.Duration,
+            LatencyDuration = parse.GetValue(streamsLatencyDuration) ?? defaults.LatencyDuration,
+            Warmup = parse.GetValue(streamsWarmup) ?? defaults.Warmup,
+            Runs = parse.GetValue(streamsRuns) ?? defaults.Runs,
+            InFlight = parse.GetValue(streamsInFlight) ?? defaults.InFlight,
+            BatchRecords = parse.GetValue(streamsBatch) ?? defaults.BatchRecords,
+            Rate = parse.GetValue(streamsRate) ?? defaults.Rate,
+            Durability = parse.GetValue(streamsDurability) ?? defaults.Durability,
+            Only = only.Count > 0 ? only : defaults.Only,
+            Directory = parse.GetValue(streamsDirectory),
+            MarkdownFile = parse.GetValue(markdown),
+        },
+        cancellationToken);
+});
+
+var root = new RootCommand("Load generator and benchmarks for Streams.") { rpc, breakdown, serve, storage, raft, streams };
 var configuration = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(10) };
 return await root.Parse(args).InvokeAsync(configuration).ConfigureAwait(false);
 
@@ -162,6 +228,9 @@ static Option<TimeSpan> DurationOption(string name, string description, TimeSpan
     };
     return option;
 }
+
+static List<string> SplitList(string[]? values) =>
+    [.. (values ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Distinct()];
 
 static int[] ParseCounts(ArgumentResult result)
 {

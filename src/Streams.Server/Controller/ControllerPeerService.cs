@@ -34,9 +34,14 @@ internal sealed class ControllerPeerService(StreamsCluster cluster) : IRpcServic
         {
             return new ProposeReply { ErrorName = ex.ErrorName, ErrorMessage = ex.Message, AppliedIndex = controller.State.AppliedIndex };
         }
-        catch (NotLeaderException ex) when (!ex.MayHaveCommitted)
+        catch (NotLeaderException ex)
         {
-            throw StreamsApiException.Unavailable("This node does not lead the controller group.", cluster.Directory.NameOf(ex.LeaderHint)).ToRpcException();
+            // Lost leadership before or after appending: the sender tries the new leader (a
+            // command that did commit is applied once more there, which the controller answers
+            // as unchanged or, for a create, as in use).
+            throw StreamsApiException.Unavailable(
+                ex.MayHaveCommitted ? "This node lost the controller's leadership while proposing; the command may have been applied." : "This node does not lead the controller group.",
+                cluster.Directory.NameOf(ex.LeaderHint)).ToRpcException();
         }
     }
 }
