@@ -21,7 +21,7 @@ public sealed class ConfigurationTests : IDisposable
         Assert.Equal("127.0.0.1", options.BindAddress);
         Assert.Equal(7400, options.GrpcPort);
         Assert.Equal(7401, options.HttpPort);
-        Assert.Equal(4 * 1024 * 1024, options.MaxMessageSizeBytes);
+        Assert.Equal(16 * 1024 * 1024, options.MaxMessageSizeBytes);
         Assert.False(options.TlsEnabled);
         Assert.False(node.Telemetry.ExportEnabled);
         Assert.Equal(TelemetryOptions.HttpProtobufProtocol, node.Telemetry.OtlpProtocol);
