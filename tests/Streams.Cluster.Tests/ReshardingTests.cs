@@ -1,11 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using Google.Protobuf;
 using Streams.Rpc;
 using Streams.V1;
 using Xunit.Abstractions;
-using Xunit.Sdk;
 
 namespace Streams.Cluster.Tests;
 
@@ -135,33 +133,11 @@ public sealed class ReshardingTests(ITestOutputHelper output)
         }
         catch (Exception ex)
         {
-            var context = new StringBuilder()
-                .Append(CultureInfo.InvariantCulture, $"seed {seed} (rerun with STREAMS_CLUSTER_RESHARD_SEED={seed}); {clock.Elapsed.TotalSeconds:F1} s, ")
-                .Append(CultureInfo.InvariantCulture, $"{ledger.Acks} acks; failed: {ledger.FailureSummary()}.\nTimeline:\n");
-            lock (timeline)
-            {
-                context.AppendJoin('\n', timeline).Append('\n');
-            }
-
-            if (cluster is not null)
-            {
-                context.Append(CultureInfo.InvariantCulture, $"Node data kept in {cluster.Root}; every node's whole output in {cluster.SaveOutputs()}.\n").Append(await cluster.DescribeAsync(60));
-            }
-
-            throw new XunitException($"{ex.Message}\n{context}", ex);
+            throw await ClusterRun.FailureAsync(ex, $"seed {seed} (rerun with STREAMS_CLUSTER_RESHARD_SEED={seed}); {clock.Elapsed.TotalSeconds:F1} s, " + $"{ledger.Acks} acks; failed: {ledger.FailureSummary()}.", timeline, cluster);
         }
         finally
         {
-            await stopWriters.CancelAsync();
-            if (cluster is not null)
-            {
-                await cluster.DisposeAsync();
-                await Task.WhenAll(writers).ContinueWith(static _ => { }, TaskScheduler.Default);
-                if (passed)
-                {
-                    cluster.DeleteData();
-                }
-            }
+            await ClusterRun.CleanUpAsync(cluster, stopWriters, writers, passed);
         }
     }
 

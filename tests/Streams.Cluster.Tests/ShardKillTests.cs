@@ -1,12 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using Google.Protobuf;
 using Streams.Client.Api;
 using Streams.Rpc;
 using Streams.V1;
 using Xunit.Abstractions;
-using Xunit.Sdk;
 using Record = Streams.V1.Record;
 
 namespace Streams.Cluster.Tests;
@@ -132,33 +130,11 @@ public sealed class ShardKillTests(ITestOutputHelper output)
         }
         catch (Exception ex)
         {
-            var context = new StringBuilder()
-                .Append(CultureInfo.InvariantCulture, $"seed {seed} (rerun with STREAMS_CLUSTER_KILL_SEED={seed}); after {killed} kill(s), {clock.Elapsed.TotalSeconds:F1} s, ")
-                .Append(CultureInfo.InvariantCulture, $"{ledger.Acks} acks; failed attempts: {ledger.FailureSummary()}.\nTimeline:\n");
-            lock (timeline)
-            {
-                context.AppendJoin('\n', timeline).Append('\n');
-            }
-
-            if (cluster is not null)
-            {
-                context.Append(CultureInfo.InvariantCulture, $"Node data kept in {cluster.Root}; every node's whole output in {cluster.SaveOutputs()}.\n").Append(await cluster.DescribeAsync(60));
-            }
-
-            throw new XunitException($"{ex.Message}\n{context}", ex);
+            throw await ClusterRun.FailureAsync(ex, $"seed {seed} (rerun with STREAMS_CLUSTER_KILL_SEED={seed}); after {killed} kill(s), {clock.Elapsed.TotalSeconds:F1} s, " + $"{ledger.Acks} acks; failed attempts: {ledger.FailureSummary()}.", timeline, cluster);
         }
         finally
         {
-            await stopWriters.CancelAsync();
-            if (cluster is not null)
-            {
-                await cluster.DisposeAsync();
-                await Task.WhenAll(writers).ContinueWith(static _ => { }, TaskScheduler.Default);
-                if (passed)
-                {
-                    cluster.DeleteData();
-                }
-            }
+            await ClusterRun.CleanUpAsync(cluster, stopWriters, writers, passed);
         }
     }
 
