@@ -23,6 +23,7 @@ internal sealed partial class ClusterReconciler(StreamsCluster cluster, IReadOnl
 {
     private static readonly TimeSpan _period = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan _retentionPeriod = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan _roundTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan _balanceInterval = TimeSpan.FromSeconds(10);
     private DateTimeOffset _nextRetention = time.GetUtcNow() + _retentionPeriod;
 
@@ -44,7 +45,11 @@ internal sealed partial class ClusterReconciler(StreamsCluster cluster, IReadOnl
             var applied = controller.State.AppliedIndex;
             try
             {
-                await RoundAsync(cancellationToken).ConfigureAwait(false);
+                // A round waits for nothing forever: without a controller leader its proposals
+                // would, and every other duty with them.
+                using var roundTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                roundTimeout.CancelAfter(_roundTimeout);
+                await RoundAsync(roundTimeout.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
