@@ -17,15 +17,21 @@ internal sealed class TestCluster : IAsyncDisposable
 {
     private static readonly TimeSpan _callTimeout = TimeSpan.FromSeconds(10);
 
-    private readonly List<NodeProcess> _nodes;
+    // Replaced whole when a node is added, so that writers and pollers enumerate a stable list.
+    private volatile NodeProcess[] _nodes;
 
-    private TestCluster(List<NodeProcess> nodes, string root)
+    private TestCluster(List<NodeProcess> nodes, string root, string peers)
     {
-        _nodes = nodes;
+        _nodes = [.. nodes];
         Root = root;
+        Peers = peers;
     }
 
+    /// <summary>Every node started, in the order started (a node added later comes last).</summary>
     public IReadOnlyList<NodeProcess> Nodes => _nodes;
+
+    /// <summary>The static peer list the first nodes were formed from, <c>node-1=http://127.0.0.1:P,...</c>.</summary>
+    public string Peers { get; }
 
     /// <summary>The temporary directory holding every node's data directory.</summary>
     public string Root { get; }
@@ -44,21 +50,10 @@ internal sealed class TestCluster : IAsyncDisposable
         {
             var grpcPort = ports[2 * (i - 1)];
             var httpPort = ports[(2 * (i - 1)) + 1];
-            var data = Path.Combine(root, $"node-{i}");
-            nodes.Add(new NodeProcess($"node-{i}", grpcPort, httpPort, data,
-            [
-                "--node-id", $"node-{i}",
-                "--grpc-port", grpcPort.ToString(CultureInfo.InvariantCulture),
-                "--http-port", httpPort.ToString(CultureInfo.InvariantCulture),
-                "--data-dir", data,
-                "--peers", peers,
-                "--Cluster:TickMilliseconds", "20",
-                "--Logging:LogLevel:Default", "Warning",
-                "--Logging:LogLevel:Streams", "Information",
-            ]));
+            nodes.Add(NewNode(root, $"node-{i}", grpcPort, httpPort, ["--peers", peers]));
         }
 
-        var cluster = new TestCluster(nodes, root);
+        var cluster = new TestCluster(nodes, root, peers);
         try
         {
             await Task.WhenAll(nodes.Select(n => n.StartAsync()));
@@ -73,14 +68,37 @@ internal sealed class TestCluster : IAsyncDisposable
         return cluster;
     }
 
+    /// <summary>
+    /// Starts one more node, <paramref name="nodeId"/>, that is not in the peer list: in join mode
+    /// (<c>--join true</c>, its own address given with <c>--advertise</c>, the first nodes' list
+    /// as <c>--peers</c>), it forms no cluster and waits to be added with Cluster.AddNode. Returns
+    /// once it printed its listening line; it is one of <see cref="Nodes"/> from the start.
+    /// </summary>
+    public async Task<NodeProcess> StartJoiningNodeAsync(string nodeId)
+    {
+        var ports = FreePorts(2);
+        var node = NewNode(Root, nodeId, ports[0], ports[1],
+        [
+            "--join", "true",
+            "--advertise", $"http://127.0.0.1:{ports[0]}",
+            "--peers", Peers,
+        ]);
+
+        // Listed before it starts, so that a failed start is in the failure report and is cleaned up.
+        _nodes = [.. _nodes, node];
+        await node.StartAsync();
+        return node;
+    }
+
     /// <summary>Options for a call: a deadline, so that no call to a dying node hangs.</summary>
     public static CallOptions Call(TimeSpan? timeout = null) => new() { Deadline = DateTimeOffset.UtcNow + (timeout ?? _callTimeout) };
 
     /// <summary>A running node, at random.</summary>
     public NodeProcess RandomRunningNode(Random random)
     {
-        var running = _nodes.Where(n => n.IsRunning).ToList();
-        return running.Count == 0 ? _nodes[random.Next(_nodes.Count)] : running[random.Next(running.Count)];
+        var nodes = _nodes;
+        var running = nodes.Where(n => n.IsRunning).ToList();
+        return running.Count == 0 ? nodes[random.Next(nodes.Length)] : running[random.Next(running.Count)];
     }
 
     /// <summary>Every running node's view of the cluster (null for a node that did not answer).</summary>
@@ -199,6 +217,22 @@ internal sealed class TestCluster : IAsyncDisposable
         {
             // Best effort: a temporary directory.
         }
+    }
+
+    private static NodeProcess NewNode(string root, string nodeId, int grpcPort, int httpPort, IReadOnlyList<string> membership)
+    {
+        var data = Path.Combine(root, nodeId);
+        return new NodeProcess(nodeId, grpcPort, httpPort, data,
+        [
+            "--node-id", nodeId,
+            "--grpc-port", grpcPort.ToString(CultureInfo.InvariantCulture),
+            "--http-port", httpPort.ToString(CultureInfo.InvariantCulture),
+            "--data-dir", data,
+            .. membership,
+            "--Cluster:TickMilliseconds", "20",
+            "--Logging:LogLevel:Default", "Warning",
+            "--Logging:LogLevel:Streams", "Information",
+        ]);
     }
 
     /// <summary>

@@ -88,17 +88,24 @@ public sealed partial class ControllerState
             return Refuse(metadata, MetadataError.InUse($"Node '{command.NodeId}' is already a member ({existing.Role.ToString().ToUpperInvariant()}, {existing.Address}); remove it before adding it again, or choose another node id."));
         }
 
+        // A node's Raft id is normally derived from its name (the Cluster API and the bootstrap
+        // send it), so it cannot follow a counter: what must not happen is two members sharing one.
         var raftId = command.RaftId == 0 ? metadata.NextNodeRaftId : command.RaftId;
-        if (raftId < metadata.NextNodeRaftId)
+        if (raftId < 0)
         {
-            return Refuse(metadata, MetadataError.InvalidArgument($"raft_id {command.RaftId} may have been used before and Raft ids are never reused; use 0 to let the controller choose, or at least {metadata.NextNodeRaftId}."));
+            return Refuse(metadata, MetadataError.InvalidArgument($"raft_id {command.RaftId} is negative; use 0 to let the controller choose, or a positive id."));
+        }
+
+        if (metadata.Nodes.Values.FirstOrDefault(n => n.RaftId == raftId) is { } holder)
+        {
+            return Refuse(metadata, MetadataError.InvalidArgument($"raft_id {raftId} is node '{holder.NodeId}''s and a Raft id is never reused for another node; use 0 to let the controller choose, or another id (at least {metadata.NextNodeRaftId} is free)."));
         }
 
         var node = new NodeRecord(command.NodeId, command.Address, MemberRole.Learner, raftId);
         return (metadata with
         {
             Nodes = metadata.Nodes.Add(node.NodeId, node),
-            NextNodeRaftId = raftId + 1,
+            NextNodeRaftId = Math.Max(metadata.NextNodeRaftId, raftId + 1),
         }, ApplyResult.Done with { RaftId = raftId });
     }
 

@@ -171,6 +171,26 @@ public sealed class ControllerStateTests
     }
 
     [Fact]
+    public void A_node_brings_its_name_derived_raft_id_whatever_its_size_unless_a_member_has_it()
+    {
+        // Raft ids come from hashing names: a new node's is as likely below the others' as above.
+        var bootstrap = TestController.Bootstrap(1);
+        bootstrap.Bootstrap.Nodes[0].RaftId = 3_861_585_884_071_264_842;
+        var controller = new TestController();
+        controller.Ok(bootstrap);
+
+        Assert.Equal(2_001_354_903_797_522_098, controller.Ok(TestController.AddNode("node-4", raftId: 2_001_354_903_797_522_098)).RaftId);
+        Assert.Equal(MemberRole.Learner, controller.Current.Nodes["node-4"].Role);
+        Assert.Equal(3_861_585_884_071_264_843, controller.Current.NextNodeRaftId);
+
+        var refused = controller.Refused(TestController.AddNode("node-5", raftId: 2_001_354_903_797_522_098));
+        Assert.Contains("node-4", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("never reused", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("negative", controller.Refused(TestController.AddNode("node-6", raftId: -5)).Message, StringComparison.Ordinal);
+        Assert.Equal(3_861_585_884_071_264_843, controller.Ok(TestController.AddNode("node-7")).RaftId);
+    }
+
+    [Fact]
     public void Lists_streams_in_name_order_a_page_at_a_time()
     {
         var controller = TestController.Bootstrapped(1);

@@ -70,11 +70,9 @@ public sealed class WatermarkWaiters
     /// <summary>Wakes every waiter whose target is at most <paramref name="value"/>.</summary>
     public void Advance(long value)
     {
-        if (Volatile.Read(ref _count) == 0)
-        {
-            return;
-        }
-
+        // Always under the lock, never skipped when no waiter is listed: a waiter that read the
+        // old watermark could otherwise list itself just after this call looked, and never wake.
+        // The lock orders the two: a waiter listed later read the watermark after it was published.
         lock (_lock)
         {
             for (var i = _waiters.Count - 1; i >= 0; i--)
