@@ -12,6 +12,9 @@ internal static class NodeProgram
     public const int ExitStartFailed = 1;
     public const int ExitInvalidConfiguration = 2;
 
+    // Thread-pool threads the node starts with (see RunAsync).
+    private const int MinWorkerThreads = 32;
+
     /// <summary>Runs a node from <paramref name="args"/>; returns the exit code.</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
     {
@@ -20,6 +23,12 @@ internal static class NodeProgram
             await output.WriteAsync(CommandLineSwitches.Usage);
             return ExitOk;
         }
+
+        // Every shard replica's group commit blocks a thread-pool thread in fsync; on a small
+        // machine the pool would otherwise grow slowly (about one thread per half second) while
+        // requests queue behind those fsyncs.
+        ThreadPool.GetMinThreads(out var workers, out var completionPorts);
+        ThreadPool.SetMinThreads(Math.Max(workers, MinWorkerThreads), completionPorts);
 
         StreamsNode node;
         try
