@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 
 namespace Streams.Load.Raft;
 
@@ -12,62 +11,11 @@ internal sealed class RaftReport(
 
     public long Errors => results.Values.Sum(m => m.Errors.Count);
 
-    public string ToText()
-    {
-        var text = new StringBuilder();
-        foreach (var line in HeaderLines())
-        {
-            text.Append(line).Append('\n');
-        }
+    public string ToText() => Document().ToText();
 
-        foreach (var (title, table) in Tables())
-        {
-            text.Append('\n').Append(title).Append('\n');
-            AppendAligned(text, table);
-        }
+    public string ToMarkdown() => Document().ToMarkdown("Streams.Raft benchmark", footerAsCode: false);
 
-        text.Append('\n');
-        foreach (var line in FooterLines())
-        {
-            text.Append(line).Append('\n');
-        }
-
-        return text.ToString();
-    }
-
-    public string ToMarkdown()
-    {
-        var text = new StringBuilder("# Streams.Raft benchmark\n\n");
-        foreach (var line in HeaderLines().Skip(1))
-        {
-            var colon = line.IndexOf(':', StringComparison.Ordinal);
-            text.Append("- **").Append(line[..colon]).Append("**: ").Append(line[(colon + 1)..].Trim()).Append('\n');
-        }
-
-        foreach (var (title, table) in Tables())
-        {
-            text.Append("\n## ").Append(title.TrimEnd(':')).Append("\n\n");
-            text.Append("| ").Append(string.Join(" | ", table.Header)).Append(" |\n|");
-            foreach (var right in table.RightAligned)
-            {
-                text.Append(right ? " ---: |" : " --- |");
-            }
-
-            text.Append('\n');
-            foreach (var row in table.Rows)
-            {
-                text.Append("| ").Append(string.Join(" | ", row)).Append(" |\n");
-            }
-        }
-
-        text.Append('\n');
-        foreach (var line in FooterLines())
-        {
-            text.Append(line).Append("\n\n");
-        }
-
-        return text.ToString();
-    }
+    private ReportDocument Document() => new(HeaderLines(), Tables(), FooterLines());
 
     private List<string> HeaderLines()
     {
@@ -109,7 +57,7 @@ internal sealed class RaftReport(
         return lines;
     }
 
-    private List<(string Title, Table Table)> Tables()
+    private List<(string Title, ReportTable Table)> Tables()
     {
         var keys = results.Keys.Where(k => results[k].Runs.Count > 0).OrderBy(k => k.Fsync ? 0 : 1).ThenBy(k => k.Transport).ThenBy(k => k.Concurrency).ToList();
         var both = settings.Transports.Count > 1;
@@ -120,9 +68,9 @@ internal sealed class RaftReport(
         }
 
         header.AddRange(["CPU %", "B/commit", "errors"]);
-        var commits = new Table([.. header], [.. header.Select((_, i) => i > 1)]);
+        var commits = new ReportTable([.. header], [.. header.Select((_, i) => i > 1)]);
         string[] timeHeader = ["fsync", "transport", "c", "leader saves/s", "entries/save", "commit-only", "follower saves/s", "leader in save", "follower in save", "snapshots"];
-        var time = new Table(timeHeader, [.. timeHeader.Select((_, i) => i > 1)]);
+        var time = new ReportTable(timeHeader, [.. timeHeader.Select((_, i) => i > 1)]);
         foreach (var key in keys)
         {
             var measured = results[key];
@@ -159,7 +107,7 @@ internal sealed class RaftReport(
         }
 
         string[] diskHeader = ["fsync", "entries/save", "saves/s", "entries/s", "save p50 µs", "save p99 µs"];
-        var disk = new Table(diskHeader, [.. diskHeader.Select((_, i) => i > 0)]);
+        var disk = new ReportTable(diskHeader, [.. diskHeader.Select((_, i) => i > 0)]);
         foreach (var ((fsync, entriesPerSave), runs) in baselines.Where(b => b.Value.Count > 0).OrderBy(b => b.Key.Fsync ? 0 : 1).ThenBy(b => b.Key.EntriesPerSave))
         {
             disk.Rows.Add(
@@ -180,40 +128,6 @@ internal sealed class RaftReport(
         ];
     }
 
-    private static void AppendAligned(StringBuilder text, Table table)
-    {
-        var widths = new int[table.Header.Length];
-        foreach (var row in table.Rows.Prepend(table.Header))
-        {
-            for (var i = 0; i < row.Length; i++)
-            {
-                widths[i] = Math.Max(widths[i], row[i].Length);
-            }
-        }
-
-        AppendRow(text, table.Header, widths, table.RightAligned);
-        AppendRow(text, [.. widths.Select(w => new string('-', w))], widths, table.RightAligned);
-        foreach (var row in table.Rows)
-        {
-            AppendRow(text, row, widths, table.RightAligned);
-        }
-    }
-
-    private static void AppendRow(StringBuilder text, string[] cells, int[] widths, bool[] rightAligned)
-    {
-        for (var i = 0; i < cells.Length; i++)
-        {
-            if (i > 0)
-            {
-                text.Append("  ");
-            }
-
-            text.Append(rightAligned[i] ? cells[i].PadLeft(widths[i]) : cells[i].PadRight(widths[i]));
-        }
-
-        text.Append('\n');
-    }
-
     private static double Median<T>(List<T> runs, Func<T, double> figure) => runs.Select(figure).Order().ElementAt(runs.Count / 2);
 
     private static string Ratio(List<double> ratios) => ratios.Count == 0 ? string.Empty : ratios.Order().ElementAt(ratios.Count / 2).ToString("0.00", _invariant);
@@ -227,9 +141,4 @@ internal sealed class RaftReport(
     private static string Transport(ClusterTransport transport) => transport == ClusterTransport.Rpc ? "rpc" : "memory";
 
     private static string Name(RaftBenchmark.Key key) => $"fsync {Fsync(key.Fsync)}, {Transport(key.Transport)}, c={key.Concurrency}";
-
-    private sealed record Table(string[] Header, bool[] RightAligned)
-    {
-        public List<string[]> Rows { get; } = [];
-    }
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 
 namespace Streams.Load.ClusterBench;
 
@@ -8,63 +7,11 @@ internal sealed class StreamsReport(StreamsSettings settings, MachineInfo machin
 {
     private static readonly CultureInfo _invariant = CultureInfo.InvariantCulture;
 
-    public string ToText()
-    {
-        var text = new StringBuilder();
-        foreach (var line in HeaderLines())
-        {
-            text.Append(line).Append('\n');
-        }
+    public string ToText() => Document().ToText();
 
-        foreach (var (title, table) in Tables())
-        {
-            text.Append('\n').Append(title).Append('\n');
-            AppendAligned(text, table);
-        }
+    public string ToMarkdown() => Document().ToMarkdown("Streams cluster benchmark", footerAsCode: true);
 
-        text.Append('\n');
-        foreach (var line in FooterLines())
-        {
-            text.Append(line).Append('\n');
-        }
-
-        return text.ToString();
-    }
-
-    public string ToMarkdown()
-    {
-        var text = new StringBuilder("# Streams cluster benchmark\n\n");
-        foreach (var line in HeaderLines().Skip(1))
-        {
-            var colon = line.IndexOf(':', StringComparison.Ordinal);
-            text.Append("- **").Append(line[..colon]).Append("**: ").Append(line[(colon + 1)..].Trim()).Append('\n');
-        }
-
-        foreach (var (title, table) in Tables())
-        {
-            text.Append("\n## ").Append(title.TrimEnd(':')).Append("\n\n");
-            text.Append("| ").Append(string.Join(" | ", table.Header)).Append(" |\n|");
-            foreach (var right in table.RightAligned)
-            {
-                text.Append(right ? " ---: |" : " --- |");
-            }
-
-            text.Append('\n');
-            foreach (var row in table.Rows)
-            {
-                text.Append("| ").Append(string.Join(" | ", row)).Append(" |\n");
-            }
-        }
-
-        text.Append("\n```\n");
-        foreach (var line in FooterLines())
-        {
-            text.Append(line).Append('\n');
-        }
-
-        text.Append("```\n");
-        return text.ToString();
-    }
+    private ReportDocument Document() => new(HeaderLines(), Tables(), FooterLines());
 
     private List<string> HeaderLines()
     {
@@ -113,13 +60,13 @@ internal sealed class StreamsReport(StreamsSettings settings, MachineInfo machin
         { } wait => string.Create(_invariant, $" (NOT all on their preferred replicas after waiting {wait.TotalSeconds:0} s for the cluster's leader balancing)"),
     };
 
-    private List<(string Title, Table Table)> Tables()
+    private List<(string Title, ReportTable Table)> Tables()
     {
-        var tables = new List<(string, Table)>();
+        var tables = new List<(string, ReportTable)>();
         if (outcome.Throughput.Any(m => m.Runs.Count > 0))
         {
             string[] header = ["workload", "record", "target", "in flight", "records/s", "min–max", "MB/s", "batch p50 ms", "batch p99 ms", "CPU nodes", "CPU client", "failed calls/records"];
-            var table = new Table(header, [.. header.Select((_, i) => i > 2)]);
+            var table = new ReportTable(header, [.. header.Select((_, i) => i > 2)]);
             foreach (var measured in outcome.Throughput.Where(m => m.Runs.Count > 0))
             {
                 var runs = measured.RunsOf<ThroughputRun>().ToList();
@@ -149,7 +96,7 @@ internal sealed class StreamsReport(StreamsSettings settings, MachineInfo machin
         if (outcome.Latency.Any(m => m.Runs.Count > 0))
         {
             string[] header = ["workload", "target", "rate", "sent/s", "p50 ms", "p99 ms", "p99 min–max", "max ms", "send lag p99 ms", "CPU nodes", "CPU client", "failed"];
-            var table = new Table(header, [.. header.Select((_, i) => i > 1)]);
+            var table = new ReportTable(header, [.. header.Select((_, i) => i > 1)]);
             foreach (var measured in outcome.Latency.Where(m => m.Runs.Count > 0))
             {
                 var runs = measured.RunsOf<LatencyRun>().ToList();
@@ -177,7 +124,7 @@ internal sealed class StreamsReport(StreamsSettings settings, MachineInfo machin
         {
             var runs = delivery.RunsOf<DeliveryRun>().ToList();
             string[] header = ["latency", "p50 ms", "p99 ms", "p99 min–max", "max ms", "delivered/acked", "out of order"];
-            var table = new Table(header, [.. header.Select((_, i) => i > 0)]);
+            var table = new ReportTable(header, [.. header.Select((_, i) => i > 0)]);
             foreach (var (name, figures) in new (string, Func<DeliveryRun, DeliveryFigures>)[]
             {
                 ("put → subscriber on the shard's leader", r => r.Leader),
@@ -267,40 +214,6 @@ internal sealed class StreamsReport(StreamsSettings settings, MachineInfo machin
         return lines;
     }
 
-    private static void AppendAligned(StringBuilder text, Table table)
-    {
-        var widths = new int[table.Header.Length];
-        foreach (var row in table.Rows.Prepend(table.Header))
-        {
-            for (var i = 0; i < row.Length; i++)
-            {
-                widths[i] = Math.Max(widths[i], row[i].Length);
-            }
-        }
-
-        AppendRow(text, table.Header, widths, table.RightAligned);
-        AppendRow(text, [.. widths.Select(w => new string('-', w))], widths, table.RightAligned);
-        foreach (var row in table.Rows)
-        {
-            AppendRow(text, row, widths, table.RightAligned);
-        }
-    }
-
-    private static void AppendRow(StringBuilder text, string[] cells, int[] widths, bool[] rightAligned)
-    {
-        for (var i = 0; i < cells.Length; i++)
-        {
-            if (i > 0)
-            {
-                text.Append("  ");
-            }
-
-            text.Append(rightAligned[i] ? cells[i].PadLeft(widths[i]) : cells[i].PadRight(widths[i]));
-        }
-
-        text.Append('\n');
-    }
-
     private static double Median<T>(List<T> runs, Func<T, double> figure)
     {
         var values = runs.Select(figure).Where(double.IsFinite).Order().ToList();
@@ -312,9 +225,4 @@ internal sealed class StreamsReport(StreamsSettings settings, MachineInfo machin
     private static string Number(double value, int decimals) => double.IsFinite(value) ? value.ToString("N" + decimals.ToString(_invariant), _invariant) : "-";
 
     private static string Percent(double value) => double.IsFinite(value) ? value.ToString("0", _invariant) + " %" : "-";
-
-    private sealed record Table(string[] Header, bool[] RightAligned)
-    {
-        public List<string[]> Rows { get; } = [];
-    }
 }
