@@ -31,6 +31,7 @@ internal sealed partial class ClusterReconciler(StreamsCluster cluster, IReadOnl
     // moved back to the preferred replica only after it was stable a while, never in a loop.
     private readonly Dictionary<long, (long Term, DateTimeOffset Since)> _leadership = [];
     private readonly Dictionary<long, DateTimeOffset> _reopened = [];
+    private HashSet<long>? _storedAtStart;
     private static readonly TimeSpan _reopenInterval = TimeSpan.FromSeconds(10);
 
     /// <summary>The longest pause between two rounds.</summary>
@@ -227,7 +228,10 @@ internal sealed partial class ClusterReconciler(StreamsCluster cluster, IReadOnl
             }
         }
 
-        var unwanted = shards.StoredGroupIds().Concat(shards.All.Select(r => r.Identity.GroupId)).Distinct().Where(id => !wanted.Contains(id)).ToList();
+        // Replicas stored before this start are listed once; from then on every replica is open.
+        _storedAtStart ??= [.. shards.StoredGroupIds()];
+        _storedAtStart.ExceptWith(wanted);
+        var unwanted = _storedAtStart.Concat(shards.All.Select(r => r.Identity.GroupId)).Distinct().Where(id => !wanted.Contains(id)).ToList();
         if (unwanted.Count == 0)
         {
             return;
@@ -242,6 +246,7 @@ internal sealed partial class ClusterReconciler(StreamsCluster cluster, IReadOnl
             if (IsGone(current, groupId))
             {
                 await shards.CloseAsync(groupId, deleteData: true).ConfigureAwait(false);
+                _storedAtStart.Remove(groupId);
                 ReplicaDeleted(logger, groupId);
             }
         }

@@ -42,8 +42,8 @@ internal sealed class NodeDirectory
         ArgumentNullException.ThrowIfNull(metadata);
         foreach (var node in metadata.Nodes.Values)
         {
-            if ((!_byRaftId.TryGetValue(node.RaftId, out var known) || known.Address.OriginalString != node.Address)
-                && Uri.TryCreate(node.Address, UriKind.Absolute, out var address))
+            if (Uri.TryCreate(node.Address, UriKind.Absolute, out var address)
+                && (!_byRaftId.TryGetValue(node.RaftId, out var known) || known.Address != address))
             {
                 Set(node.NodeId, node.RaftId, address);
             }
