@@ -19,6 +19,9 @@ internal sealed class RecordFetcher(StreamsCluster cluster, StreamAdministration
     // How long SubscribeToShard waits for records before sending an event without any.
     private static readonly TimeSpan _heartbeat = TimeSpan.FromSeconds(5);
 
+    // How long a follower waits to learn the shard's commit index before serving what it has.
+    private static readonly TimeSpan _catchUpTimeout = TimeSpan.FromSeconds(1);
+
     // Bytes per SubscribeToShard event.
     private const int EventBytes = 1024 * 1024;
 
@@ -40,6 +43,7 @@ internal sealed class RecordFetcher(StreamsCluster cluster, StreamAdministration
             return await call.ResponseAsync.ConfigureAwait(false);
         }
 
+        await CatchUpAsync(replica, cancellationToken).ConfigureAwait(false);
         var (position, minArrival) = Resolve(replica, start, "starting_sequence_number");
         return new GetShardIteratorResponse { ShardIterator = Codec().Encode(stream.StreamId, shard.GroupId, position, minArrival) };
     }
@@ -74,6 +78,7 @@ internal sealed class RecordFetcher(StreamsCluster cluster, StreamAdministration
 
         var started = StreamsApiMetrics.Now();
         var limit = request.Limit == 0 ? limits.MaxRecordsPerGet : request.Limit;
+        await CatchUpAsync(replica, cancellationToken).ConfigureAwait(false);
         var read = replica.Read(iterator.Position, limit, limits.MaxBytesPerGet, iterator.MinArrivalMs);
         var response = new GetRecordsResponse { MillisBehindLatest = read.MillisBehindLatest };
         response.Records.AddRange(read.Records);
@@ -114,6 +119,7 @@ internal sealed class RecordFetcher(StreamsCluster cluster, StreamAdministration
             return;
         }
 
+        await CatchUpAsync(replica, cancellationToken).ConfigureAwait(false);
         var (position, minArrival) = Resolve(replica, start, "starting_position.sequence_number");
         // Until a record comes, a subscriber resuming after a sequence number resumes there again
         // (an empty continuation would lose its place).
@@ -153,6 +159,29 @@ internal sealed class RecordFetcher(StreamsCluster cluster, StreamAdministration
             {
                 await events.WriteAsync(new SubscribeToShardEvent { ContinuationSequenceNumber = continuation }, cancellationToken).ConfigureAwait(false);
             }
+        }
+    }
+
+    // A follower applies what the leader committed a little later; a reader who was just told a
+    // record was written must find it on any node. So a follower first asks the leader how far the
+    // shard is committed (ReadIndex) and waits until it applied that far. Without an answer in
+    // time (no leader now) it serves what it has.
+    private static async Task CatchUpAsync(ShardReplica replica, CancellationToken cancellationToken)
+    {
+        if (replica.Group.Status.IsLeader)
+        {
+            return;
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_catchUpTimeout);
+        try
+        {
+            await replica.Group.ReadIndexAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException or Raft.Runtime.NotLeaderException or Raft.Runtime.RaftGroupStoppedException
+            || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
         }
     }
 
