@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
 using Google.Protobuf;
-using Streams.Server.Routing;
+using Streams.Client.Routing;
 using Streams.V1;
 
 namespace Streams.Load.ClusterBench;

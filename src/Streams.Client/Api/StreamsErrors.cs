@@ -30,6 +30,9 @@ public static class StreamsErrors
     /// <summary>FAILED_PRECONDITION: an idempotent producer skipped a sequence number.</summary>
     public const string OutOfOrderSequence = "OutOfOrderSequenceException";
 
+    /// <summary>FAILED_PRECONDITION: a consumer's lease on a shard was given to another member (a newer epoch), or the member expired.</summary>
+    public const string LeaseLost = "LeaseLostException";
+
     /// <summary>RESOURCE_EXHAUSTED: a limit on shards, streams or load was reached.</summary>
     public const string LimitExceeded = "LimitExceededException";
 

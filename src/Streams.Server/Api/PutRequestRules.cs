@@ -1,5 +1,5 @@
+using Streams.Client.Routing;
 using Streams.Server.Configuration;
-using Streams.Server.Routing;
 using Streams.V1;
 
 namespace Streams.Server.Api;

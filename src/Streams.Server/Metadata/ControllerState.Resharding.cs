@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 using Streams.Server.Metadata.V1;
-using Streams.Server.Routing;
+using Streams.Client.Routing;
 using Streams.V1;
 using HashKeyRange = Streams.Server.Routing.HashKeyRange;
 

@@ -1,3 +1,4 @@
+using Streams.Client.Routing;
 namespace Streams.Server.Routing;
 
 /// <summary>A range of hash keys, inclusive at both ends: what one shard holds.</summary>

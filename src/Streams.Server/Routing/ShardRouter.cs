@@ -1,3 +1,4 @@
+using Streams.Client.Routing;
 using Streams.Server.Metadata;
 
 namespace Streams.Server.Routing;

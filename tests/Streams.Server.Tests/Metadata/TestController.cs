@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using Streams.Client.Routing;
 using Streams.Server.Metadata;
 using Streams.Server.Metadata.V1;
 using Streams.Server.Routing;

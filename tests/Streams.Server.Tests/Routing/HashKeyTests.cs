@@ -1,7 +1,7 @@
 using System.Text;
 using FsCheck;
 using FsCheck.Fluent;
-using Streams.Server.Routing;
+using Streams.Client.Routing;
 
 namespace Streams.Server.Tests.Routing;
 

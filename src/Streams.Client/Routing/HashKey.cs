@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Streams.Server.Routing;
+namespace Streams.Client.Routing;
 
 /// <summary>
 /// 128-bit hash keys: where a record lands in a stream. A partition key hashes to the MD5 digest of
