@@ -91,7 +91,9 @@ public sealed class StreamsClientOptions
             uris.Add(uri);
         }
 
-        return new StreamsClientOptions { Endpoints = uris };
+        var options = new StreamsClientOptions { Endpoints = uris };
+        options.Validate();
+        return options;
     }
 
     private static void Require(bool condition, string name, string problem)
