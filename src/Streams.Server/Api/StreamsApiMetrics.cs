@@ -8,8 +8,9 @@ namespace Streams.Server.Api;
 
 /// <summary>
 /// The node's data-plane metrics (meter <c>Streams.Server</c>): records and bytes written and read
-/// per stream, put and get latency, and per shard replica its commit lag and segment bytes. Raft's
-/// own term and leader changes come from the <c>Streams.Raft</c> meter.
+/// per stream, put and get latency, per shard replica its commit lag and segment bytes, and consumer
+/// groups' checkpoints and fenced calls. Raft's own term and leader changes come from the
+/// <c>Streams.Raft</c> meter.
 /// </summary>
 internal sealed class StreamsApiMetrics : IDisposable
 {
@@ -24,6 +25,8 @@ internal sealed class StreamsApiMetrics : IDisposable
     private readonly Counter<long> _failedRecords;
     private readonly Histogram<double> _putDuration;
     private readonly Histogram<double> _getDuration;
+    private readonly Counter<long> _checkpoints;
+    private readonly Counter<long> _leasesLost;
 
     /// <summary>Creates the instruments.</summary>
     public StreamsApiMetrics(IMeterFactory meterFactory, StreamsCluster cluster)
@@ -37,6 +40,8 @@ internal sealed class StreamsApiMetrics : IDisposable
         _failedRecords = _meter.CreateCounter<long>("streams.records.failed", "{record}", "Records a put reported as failed, per stream.");
         _putDuration = _meter.CreateHistogram("streams.put.duration", "s", "Time from receiving a put (PutRecord, PutRecords, a Produce batch) to its answer.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
         _getDuration = _meter.CreateHistogram("streams.get.duration", "s", "Time to serve GetRecords.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
+        _checkpoints = _meter.CreateCounter<long>("streams.consumer.checkpoints", "{checkpoint}", "Checkpoints stored by consumer groups, per stream.");
+        _leasesLost = _meter.CreateCounter<long>("streams.consumer.leases.lost", "{call}", "Consumer calls refused with LeaseLostException (a fenced or expired member), per stream.");
         _meter.CreateObservableGauge("streams.shard.commit.lag", () => ShardGauge(cluster, r => r.Group.Status.LastIndex - r.Group.Status.CommitIndex), "{entry}", "Entries a shard replica holds but knows no majority holds yet.");
         _meter.CreateObservableGauge("streams.shard.segment.bytes", () => ShardGauge(cluster, r => r.Log.Segments.Segments.Sum(s => s.SizeBytes)), "By", "Bytes of a shard replica's segment files.");
     }
@@ -82,6 +87,12 @@ internal sealed class StreamsApiMetrics : IDisposable
         _bytesOut.Add(records.Sum(r => (long)r.Data.Length), tag);
         _getDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tag);
     }
+
+    /// <summary>Counts a stored checkpoint.</summary>
+    public void RecordCheckpoint(string stream) => _checkpoints.Add(1, new KeyValuePair<string, object?>("stream", stream));
+
+    /// <summary>Counts a consumer call refused because the member lost its lease or its membership.</summary>
+    public void RecordLeaseLost(string stream) => _leasesLost.Add(1, new KeyValuePair<string, object?>("stream", stream));
 
     /// <inheritdoc/>
     public void Dispose() => _meter.Dispose();

@@ -1,5 +1,4 @@
 using Streams.Client.Api;
-using Streams.Raft.Runtime;
 using Streams.Rpc;
 using Streams.Rpc.Server;
 using Streams.V1;
@@ -10,9 +9,9 @@ namespace Streams.Server.Api;
 /// Serves <c>streams.v1.Streams</c>. Each call is handed to the part that does it (stream
 /// administration, record writing, record reading); refusals become gRPC errors with the
 /// Kinesis-style error name in the <c>streams-error</c> trailer, and a Raft group that lost its
-/// leader or stopped becomes UNAVAILABLE, to be retried.
+/// leader or stopped becomes UNAVAILABLE, to be retried (<see cref="ApiCalls"/>).
 /// </summary>
-internal sealed partial class StreamsService(StreamAdministration administration, RecordWriter writer, RecordFetcher fetcher, StreamsApiMetrics metrics, ILogger<StreamsService> logger) : StreamsServiceBase
+internal sealed class StreamsService(StreamAdministration administration, RecordWriter writer, RecordFetcher fetcher, StreamsApiMetrics metrics, ILogger<StreamsService> logger) : StreamsServiceBase
 {
     // Batches of one Produce stream being written at once.
     private const int MaxBatchesInFlight = 64;
@@ -164,30 +163,6 @@ internal sealed partial class StreamsService(StreamAdministration administration
         }
     }
 
-    private async Task<T> RunAsync<T>(ServerCallContext context, Func<Task<T>> operation, bool created = false)
-    {
-        try
-        {
-            return await operation().ConfigureAwait(false);
-        }
-        catch (StreamsApiException ex)
-        {
-            // CreateStream of a name in use is ALREADY_EXISTS, as the gRPC codes intend.
-            throw created && ex.ErrorName == StreamsErrors.ResourceInUse
-                ? new StreamsApiException(StatusCode.AlreadyExists, ex.ErrorName, ex.Message).ToRpcException()
-                : ex.ToRpcException();
-        }
-        catch (Exception ex) when (ex is NotLeaderException or TimeoutException or RaftGroupStoppedException or ProposalDroppedException)
-        {
-            throw StreamsApiException.Unavailable($"The request met a leader change or a stopping group ({ex.Message}); retry.").ToRpcException();
-        }
-        catch (Exception ex) when (ex is not RpcException and not OperationCanceledException)
-        {
-            CallFailed(logger, ex, context.Method);
-            throw new StreamsApiException($"Internal failure: {ex.Message}", ex).ToRpcException();
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "{Method} failed unexpectedly")]
-    private static partial void CallFailed(ILogger logger, Exception exception, string method);
+    private Task<T> RunAsync<T>(ServerCallContext context, Func<Task<T>> operation, bool created = false) =>
+        ApiCalls.RunAsync(logger, context, operation, created);
 }

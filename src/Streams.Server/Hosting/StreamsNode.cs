@@ -219,7 +219,9 @@ public sealed class StreamsNode : IAsyncDisposable
         services.AddSingleton<RecordWriter>();
         services.AddSingleton<RecordFetcher>();
         services.AddSingleton<StreamsApiMetrics>();
+        services.AddSingleton<ConsumerGroupCoordinator>();
         services.AddRpcService<StreamsService>();
+        services.AddRpcService<ConsumersService>();
         services.AddRpcService<ClusterService>();
         services.AddRpcService<ControllerPeerService>();
     }

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Google.Protobuf;
+using Streams.Server.Metadata.Consumers;
 using Streams.Server.Metadata.V1;
 using Streams.Server.Routing;
 using Streams.V1;
@@ -9,8 +10,8 @@ namespace Streams.Server.Metadata;
 
 /// <summary>
 /// <see cref="ClusterMetadata"/> to and from its stored form, <see cref="ControllerSnapshot"/>. Lists
-/// are written in a fixed order (nodes by id, streams by name, shards by number), so equal states
-/// encode to equal bytes on every node.
+/// are written in a fixed order (nodes by id, streams by name, shards by number, consumer groups by
+/// name, their members and shards by id), so equal states encode to equal bytes on every node.
 /// </summary>
 public static class ControllerSnapshotFormat
 {
@@ -133,7 +134,66 @@ public static class ControllerSnapshotFormat
             CreatedAtUnixMs = stream.CreatedAt.ToUnixTimeMilliseconds(),
         };
         stored.Shards.AddRange(stream.Shards.Select(ToStored));
+        stored.ConsumerGroups.AddRange(stream.ConsumerGroups.Values.Select(ToStored));
         return stored;
+    }
+
+    private static StoredConsumerGroup ToStored(ConsumerGroupRecord group)
+    {
+        var stored = new StoredConsumerGroup
+        {
+            Name = group.Name,
+            InitialPosition = (int)group.InitialPosition,
+            CreatedAtUnixMs = group.CreatedAt.ToUnixTimeMilliseconds(),
+            ShardCountAtCreation = group.ShardCountAtCreation,
+            LastSeenUnixMs = group.LastSeenAt.ToUnixTimeMilliseconds(),
+            Generation = group.Generation,
+        };
+        stored.Members.AddRange(group.Members.Values.Select(m => new StoredGroupMember { MemberId = m.MemberId, ExpiresAtUnixMs = m.ExpiresAt.ToUnixTimeMilliseconds(), SessionTimeoutMs = m.SessionTimeoutMs }));
+        stored.Shards.AddRange(group.Shards.Select(pair => new StoredGroupShard
+        {
+            ShardId = pair.Key,
+            Checkpoint = pair.Value.Checkpoint?.ToString() ?? "",
+            ShardEnd = pair.Value.ShardEnd,
+            Owner = pair.Value.Owner ?? "",
+            Epoch = pair.Value.Epoch,
+        }));
+        return stored;
+    }
+
+    private static ConsumerGroupRecord FromStored(StoredConsumerGroup stored)
+    {
+        var members = ImmutableSortedDictionary.CreateBuilder<string, GroupMemberRecord>(StringComparer.Ordinal);
+        foreach (var m in stored.Members)
+        {
+            members.Add(m.MemberId, new GroupMemberRecord(m.MemberId, DateTimeOffset.FromUnixTimeMilliseconds(m.ExpiresAtUnixMs), m.SessionTimeoutMs));
+        }
+
+        var shards = ImmutableSortedDictionary.CreateBuilder<string, GroupShard>(StringComparer.Ordinal);
+        foreach (var s in stored.Shards)
+        {
+            shards.Add(s.ShardId, new GroupShard
+            {
+                Checkpoint = s.Checkpoint.Length == 0 ? null : ParseSequence(s.Checkpoint),
+                ShardEnd = s.ShardEnd,
+                Owner = s.Owner.Length == 0 ? null : s.Owner,
+                Epoch = s.Epoch,
+            });
+        }
+
+        return new ConsumerGroupRecord
+        {
+            Name = stored.Name,
+            InitialPosition = stored.InitialPosition is (int)InitialPosition.TrimHorizon or (int)InitialPosition.Latest
+                ? (InitialPosition)stored.InitialPosition
+                : throw new ArgumentException($"consumer group '{stored.Name}' has initial position {stored.InitialPosition}."),
+            CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(stored.CreatedAtUnixMs),
+            ShardCountAtCreation = stored.ShardCountAtCreation,
+            LastSeenAt = DateTimeOffset.FromUnixTimeMilliseconds(stored.LastSeenUnixMs),
+            Generation = stored.Generation,
+            Members = members.ToImmutable(),
+            Shards = shards.ToImmutable(),
+        };
     }
 
     private static StoredShard ToStored(ShardRecord shard)
@@ -190,6 +250,12 @@ public static class ControllerSnapshotFormat
             });
         }
 
+        var groups = ImmutableSortedDictionary.CreateBuilder<string, ConsumerGroupRecord>(StringComparer.Ordinal);
+        foreach (var g in stored.ConsumerGroups)
+        {
+            groups.Add(g.Name, FromStored(g));
+        }
+
         return new StreamRecord
         {
             Name = stored.Name,
@@ -199,6 +265,7 @@ public static class ControllerSnapshotFormat
             ReplicationFactor = stored.ReplicationFactor,
             CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(stored.CreatedAtUnixMs),
             Shards = shards.MoveToImmutable(),
+            ConsumerGroups = groups.ToImmutable(),
         };
     }
 

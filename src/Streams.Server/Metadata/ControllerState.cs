@@ -74,6 +74,11 @@ public sealed partial class ControllerState
             ControllerCommand.CommandOneofCase.RemoveNode => RemoveNode(metadata, command.RemoveNode),
             ControllerCommand.CommandOneofCase.NodeRemoved => NodeRemoved(metadata, command.NodeRemoved),
             ControllerCommand.CommandOneofCase.ReplicaMoveStep => ReplicaMoveStep(metadata, command.ReplicaMoveStep),
+            ControllerCommand.CommandOneofCase.JoinGroup => JoinGroup(metadata, command.JoinGroup),
+            ControllerCommand.CommandOneofCase.GroupHeartbeat => GroupHeartbeat(metadata, command.GroupHeartbeat),
+            ControllerCommand.CommandOneofCase.LeaveGroup => LeaveGroup(metadata, command.LeaveGroup),
+            ControllerCommand.CommandOneofCase.Checkpoint => Checkpoint(metadata, command.Checkpoint),
+            ControllerCommand.CommandOneofCase.DeleteGroup => DeleteGroup(metadata, command.DeleteGroup),
             _ => Refuse(metadata, MetadataError.InvalidArgument("The controller command is empty or of a kind this node does not know; set one of its cases.")),
         };
     }

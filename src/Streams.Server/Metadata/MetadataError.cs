@@ -19,6 +19,10 @@ public sealed record MetadataError(string Name, string Message)
     /// <param name="message">The message.</param>
     public static MetadataError InUse(string message) => new(StreamsErrors.ResourceInUse, message);
 
+    /// <summary>A consumer's lease was given to another member, or the member is no longer in its group.</summary>
+    /// <param name="message">The message.</param>
+    public static MetadataError LeaseLost(string message) => new(StreamsErrors.LeaseLost, message);
+
     /// <summary>A limit on streams or shards would be passed.</summary>
     /// <param name="message">The message.</param>
     public static MetadataError LimitExceeded(string message) => new(StreamsErrors.LimitExceeded, message);

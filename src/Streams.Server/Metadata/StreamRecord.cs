@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Diagnostics.CodeAnalysis;
+using Streams.Server.Metadata.Consumers;
 using Streams.Server.Routing;
 using Streams.V1;
 
@@ -43,6 +44,9 @@ public sealed record StreamRecord
             _router = new ShardRouter(value.Where(s => s.IsOpen));
         }
     }
+
+    /// <summary>The stream's consumer groups, by name (ordinal order): they live and die with the stream.</summary>
+    public ImmutableSortedDictionary<string, ConsumerGroupRecord> ConsumerGroups { get; init; } = ImmutableSortedDictionary.Create<string, ConsumerGroupRecord>(StringComparer.Ordinal);
 
     /// <summary>Routes hash keys to the open shards.</summary>
     public ShardRouter Router => _router ?? throw new InvalidOperationException("A stream record always has shards.");
@@ -104,7 +108,7 @@ public sealed record StreamRecord
         return _shards.Where(s => (exclusiveStartShardId is null || string.CompareOrdinal(s.ShardId, exclusiveStartShardId) > 0) && passes(s));
     }
 
-    /// <summary>Equal when every property is, the shards element by element (the router follows from them).</summary>
+    /// <summary>Equal when every property is, the shards and consumer groups element by element (the router follows from the shards).</summary>
     /// <param name="other">The other stream.</param>
     public bool Equals(StreamRecord? other) =>
         other is not null
@@ -114,7 +118,8 @@ public sealed record StreamRecord
         && RetentionHours == other.RetentionHours
         && ReplicationFactor == other.ReplicationFactor
         && CreatedAt == other.CreatedAt
-        && _shards.SequenceEqual(other._shards);
+        && _shards.SequenceEqual(other._shards)
+        && ConsumerGroups.Values.SequenceEqual(other.ConsumerGroups.Values);
 
     /// <summary>A hash of the scalar properties.</summary>
     public override int GetHashCode() => HashCode.Combine(Name, StreamId, Status, RetentionHours, ReplicationFactor, CreatedAt, _shards.Length);

@@ -21,6 +21,7 @@ public sealed class ApiNode : IAsyncDisposable
         Channel = channel;
         Streams = new StreamsApiClient(channel);
         Cluster = new ClusterApiClient(channel);
+        Consumers = new ConsumersApiClient(channel);
     }
 
     public TestNode Node { get; }
@@ -30,6 +31,8 @@ public sealed class ApiNode : IAsyncDisposable
     public StreamsApiClient Streams { get; }
 
     public ClusterApiClient Cluster { get; }
+
+    public ConsumersApiClient Consumers { get; }
 
     public static async Task<ApiNode> StartAsync(params string[] args)
     {

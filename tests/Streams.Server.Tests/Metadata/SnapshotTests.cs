@@ -2,6 +2,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using Google.Protobuf;
 using Streams.Server.Metadata;
+using Streams.Server.Metadata.Consumers;
 using Streams.Server.Metadata.V1;
 using Streams.Server.Routing;
 
@@ -11,7 +12,7 @@ public sealed class SnapshotTests
 {
     // (kind, pick): the kind chooses a command, the pick its target among what exists.
     private static readonly Gen<(int Kind, int Pick)> _steps =
-        from kind in Gen.Frequency((12, Gen.Choose(0, 11)), (6, Gen.Constant(12))) from pick in Gen.Choose(0, 10_000) select (kind, pick);
+        from kind in Gen.Frequency((12, Gen.Choose(0, 11)), (6, Gen.Constant(12)), (8, Gen.Choose(13, 16))) from pick in Gen.Choose(0, 10_000) select (kind, pick);
 
     [Fact]
     public void Restoring_a_snapshot_gives_a_state_that_snapshots_and_behaves_the_same() =>
@@ -32,7 +33,7 @@ public sealed class SnapshotTests
             Assert.Equal(controller.Current, restored.Current);
 
             // The same next command does the same to both.
-            var next = Command(controller, steps.Length % 13, steps.Length * 7919);
+            var next = Command(controller, steps.Length % 17, steps.Length * 7919);
             var original = controller.Apply(next);
             var copy = restored.Apply(next);
             Assert.Equal(original.Error, copy.Error);
@@ -64,6 +65,7 @@ public sealed class SnapshotTests
         {
             var other = actual.Streams[name];
             Assert.Equal((stream.StreamId, stream.Status, stream.RetentionHours, stream.ReplicationFactor, stream.CreatedAt), (other.StreamId, other.Status, other.RetentionHours, other.ReplicationFactor, other.CreatedAt));
+            Assert.Equal(stream.ConsumerGroups.Values, other.ConsumerGroups.Values);
             Assert.Equal(stream.Shards.Length, other.Shards.Length);
             for (var i = 0; i < stream.Shards.Length; i++)
             {
@@ -74,6 +76,30 @@ public sealed class SnapshotTests
                 Assert.Equal(a.Replicas.ToArray(), b.Replicas.ToArray());
                 Assert.Equal(a.ParentShardIds.ToArray(), b.ParentShardIds.ToArray());
             }
+        }
+    }
+
+    // Consumer group commands with times around the controller's clock, some earlier than the last.
+    private static ControllerCommand GroupCommand(TestController controller, StreamRecord? stream, string name, int kind, int pick)
+    {
+        var group = new GroupCommands(name, $"g{pick % 2}");
+        var member = $"m{pick % 4}";
+        var at = controller.NowMs + (pick % 20_000) - 2_000;
+        controller.NowMs += 700;
+        switch (kind)
+        {
+            case 13:
+                return group.Join(member, at, 1_000 + (pick % 5_000), (Streams.V1.InitialPosition)(pick % 3));
+            case 14:
+                return group.Heartbeat(member, at);
+            case 15 when stream is not null && stream.Shards.Length > 0:
+                var shard = stream.Shards[pick % stream.Shards.Length];
+                var state = stream.ConsumerGroups.TryGetValue(group.Group, out var g) ? g.ShardState(shard.ShardId) : GroupShard.None;
+                var owner = state.Owner ?? member;
+                var sequence = (shard.EndingSequenceNumber ?? shard.StartingSequenceNumber).ToString();
+                return group.Checkpoint(owner, shard.ShardId, state.Epoch - (pick % 5 == 0 ? 1 : 0), sequence, at, shardEnd: !shard.IsOpen && pick % 2 == 0);
+            default:
+                return pick % 3 == 0 ? group.Delete(at) : group.Leave(member, at);
         }
     }
 
@@ -119,6 +145,8 @@ public sealed class SnapshotTests
                 return TestController.Leader(leaderless.GroupId, leaderless.PreferredLeader, 1);
             case 12 when shards.FirstOrDefault(s => !s.IsOpen && s.EndingSequenceNumber is null) is { } unsealed:
                 return TestController.Sealed(unsealed.GroupId, new SequenceNumber(pick, 0));
+            case >= 13 and <= 16:
+                return GroupCommand(controller, stream, name, kind, pick);
             default:
                 return controller.Create(name, 2);
         }
