@@ -19,6 +19,7 @@ internal static class CliApp
             PutCommand.Create(cli),
             GetCommand.Create(cli),
             TailCommand.Create(cli),
+            GroupCommands.Create(cli),
             ClusterCommands.Create(cli),
         };
         root.Options.Add(cli.Endpoint);

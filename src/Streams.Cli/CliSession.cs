@@ -25,6 +25,7 @@ internal sealed class CliSession : IDisposable
         });
         Streams = new StreamsApiClient(_channel);
         Cluster = new ClusterApiClient(_channel);
+        Consumers = new ConsumersApiClient(_channel);
     }
 
     public Uri Endpoint { get; }
@@ -41,6 +42,8 @@ internal sealed class CliSession : IDisposable
     public StreamsApiClient Streams { get; }
 
     public ClusterApiClient Cluster { get; }
+
+    public ConsumersApiClient Consumers { get; }
 
     /// <summary>Options for one unary call: the <c>--timeout</c> deadline and Ctrl-C.</summary>
     public CallOptions Call() => new() { Deadline = DateTimeOffset.UtcNow + Timeout, CancellationToken = Cancellation };

@@ -15,17 +15,20 @@ public sealed class FakeServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private FakeServer(WebApplication app, FakeStreamsService streams, FakeClusterService cluster, string endpoint)
+    private FakeServer(WebApplication app, FakeStreamsService streams, FakeClusterService cluster, FakeConsumersService consumers, string endpoint)
     {
         _app = app;
         Streams = streams;
         Cluster = cluster;
+        Consumers = consumers;
         Endpoint = endpoint;
     }
 
     public FakeStreamsService Streams { get; }
 
     public FakeClusterService Cluster { get; }
+
+    public FakeConsumersService Consumers { get; }
 
     /// <summary>The address to pass as --endpoint.</summary>
     public string Endpoint { get; }
@@ -34,6 +37,7 @@ public sealed class FakeServer : IAsyncDisposable
     {
         var streams = new FakeStreamsService();
         var cluster = new FakeClusterService();
+        var consumers = new FakeConsumersService();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -45,13 +49,15 @@ public sealed class FakeServer : IAsyncDisposable
         builder.Services.AddStreamsRpc(o => o.MaxReceiveMessageSizeBytes = 8 * 1024 * 1024);
         builder.Services.AddSingleton(streams);
         builder.Services.AddSingleton(cluster);
+        builder.Services.AddSingleton(consumers);
         builder.Services.AddRpcService<FakeStreamsService>();
         builder.Services.AddRpcService<FakeClusterService>();
+        builder.Services.AddRpcService<FakeConsumersService>();
         var app = builder.Build();
         app.UseStreamsRpc();
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new FakeServer(app, streams, cluster, address);
+        return new FakeServer(app, streams, cluster, consumers, address);
     }
 
     /// <summary>Runs the command against this server.</summary>
