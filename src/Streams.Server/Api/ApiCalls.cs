@@ -25,21 +25,45 @@ internal static partial class ApiCalls
         {
             return await operation().ConfigureAwait(false);
         }
-        catch (StreamsApiException ex)
-        {
-            // CreateStream of a name in use is ALREADY_EXISTS, as the gRPC codes intend.
-            throw created && ex.ErrorName == StreamsErrors.ResourceInUse
-                ? new StreamsApiException(StatusCode.AlreadyExists, ex.ErrorName, ex.Message).ToRpcException()
-                : ex.ToRpcException();
-        }
-        catch (Exception ex) when (ex is NotLeaderException or TimeoutException or RaftGroupStoppedException or ProposalDroppedException)
-        {
-            throw StreamsApiException.Unavailable($"The request met a leader change or a stopping group ({ex.Message}); retry.").ToRpcException();
-        }
         catch (Exception ex) when (ex is not RpcException and not OperationCanceledException)
         {
-            CallFailed(logger, ex, context.Method);
-            throw new StreamsApiException($"Internal failure: {ex.Message}", ex).ToRpcException();
+            var error = ToApiException(logger, ex, context.Method);
+
+            // CreateStream of a name in use is ALREADY_EXISTS, as the gRPC codes intend.
+            throw created && error.ErrorName == StreamsErrors.ResourceInUse
+                ? new StreamsApiException(StatusCode.AlreadyExists, error.ErrorName, error.Message).ToRpcException()
+                : error.ToRpcException();
+        }
+    }
+
+    /// <summary>
+    /// The refusal a failure amounts to, for answers that carry an error in their message (a
+    /// Produce stream's per-batch answer) rather than as the call's status: a refusal as it is; a
+    /// status relayed from the node a request was forwarded to, with its error name; a leader change
+    /// or stopping group as UNAVAILABLE; anything else logged and INTERNAL.
+    /// </summary>
+    /// <param name="logger">The service's logger, for unexpected failures.</param>
+    /// <param name="exception">The failure (not a cancellation).</param>
+    /// <param name="method">The method, for the log.</param>
+    public static StreamsApiException ToApiException(ILogger logger, Exception exception, string method)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        switch (exception)
+        {
+            case StreamsApiException refusal:
+                return refusal;
+            case RpcException relayed:
+                var name = relayed.Trailers.GetValue(StreamsErrors.TrailerName);
+                return new StreamsApiException(
+                    relayed.StatusCode,
+                    name ?? (relayed.StatusCode == StatusCode.Unavailable ? StreamsErrors.Unavailable : StreamsErrors.InternalFailure),
+                    relayed.Status.Detail,
+                    relayed.Trailers.GetValue(StreamsErrors.LeaderTrailerName));
+            case NotLeaderException or TimeoutException or RaftGroupStoppedException or ProposalDroppedException:
+                return StreamsApiException.Unavailable($"The request met a leader change or a stopping group ({exception.Message}); retry.");
+            default:
+                CallFailed(logger, exception, method);
+                return new StreamsApiException($"Internal failure: {exception.Message}", exception);
         }
     }
 

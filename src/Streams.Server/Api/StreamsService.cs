@@ -146,10 +146,13 @@ internal sealed class StreamsService(StreamAdministration administration, Record
             response.Records.AddRange(written.Records);
             metrics.RecordPut(batch.StreamName, written, batch.Records, started);
         }
-        catch (StreamsApiException ex)
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            response.ErrorCode = ex.ErrorName;
-            response.ErrorMessage = ex.Message;
+            // Every batch gets an answer, whatever failed (a status relayed by the leader this node
+            // forwarded to, a leader change): a batch left unanswered stalls the producer's window.
+            var error = ApiCalls.ToApiException(logger, ex, StreamsMethods.Produce.Path);
+            response.ErrorCode = error.ErrorName;
+            response.ErrorMessage = error.Message;
         }
 
         await writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
