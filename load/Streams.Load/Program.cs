@@ -160,7 +160,7 @@ var streamsDurability = new Option<string>("--durability") { Description = "The 
 streamsDurability.AcceptOnlyFromAmong("always", "interval", "never");
 var streamsOnly = new Option<string[]>("--only")
 {
-    Description = "Only these workloads: put, produce, latency, e2e (comma-separated).",
+    Description = "Only these workloads: put, produce, producer (the SDK's), latency, e2e (comma-separated).",
     AllowMultipleArgumentsPerToken = true,
     HelpName = "list",
 };
@@ -186,7 +186,7 @@ streamsOnly.Validators.Add(result =>
         }
     }
 });
-var streams = new Command("streams", "Measure a 3-node Streams cluster (node processes, replication factor 3, fsync by default): PutRecords and Produce throughput with 100 B and 1 KiB records, PutRecord latency at a fixed rate, put-to-subscriber latency.")
+var streams = new Command("streams", "Measure a 3-node Streams cluster (node processes, replication factor 3, fsync by default): PutRecords and Produce throughput with 100 B and 1 KiB records, the SDK's producer with 100 B records beside them, PutRecord latency at a fixed rate, put-to-subscriber latency.")
 {
     streamsQuick, streamsDuration, streamsLatencyDuration, streamsWarmup, streamsRuns, streamsInFlight, streamsBatch, streamsRate, streamsDurability, streamsOnly, streamsDirectory, markdown,
 };

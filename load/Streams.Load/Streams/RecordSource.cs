@@ -61,6 +61,9 @@ internal sealed class RecordSource
     public ByteString Data(int size, Random random) =>
         UnsafeByteOperations.UnsafeWrap(_pool.AsMemory(random.Next(PoolBytes - size), size));
 
+    /// <summary><paramref name="size"/> random bytes as memory, a view of the pool (for the SDK's producer, which copies them).</summary>
+    public ReadOnlyMemory<byte> Bytes(int size, Random random) => _pool.AsMemory(random.Next(PoolBytes - size), size);
+
     /// <summary>
     /// A PutRecords request of <paramref name="count"/> records: keys of every shard, or all of one
     /// shard when <paramref name="shard"/> is set. Built once, sent again and again.

@@ -24,6 +24,13 @@ internal sealed record ThroughputRun(
     double RecordsPerSecond, double MegabytesPerSecond, double BatchP50Ms, double BatchP99Ms,
     long Records, long FailedRecords, long FailedCalls, long Misrouted, double Seconds, CpuShare Cpu);
 
+/// <summary>What one run of the SDK's producer produced: its throughput, and how its batches went.</summary>
+/// <param name="Throughput">Records acknowledged per second and the rest, as for PutRecords (batch p50/p99 are its PutRecords calls).</param>
+/// <param name="Batches">Batch attempts answered (PutRecords calls the producer made).</param>
+/// <param name="OutOfOrder">Attempts a shard refused as out of order (a later batch overtook an earlier one on its way): sent again.</param>
+/// <param name="Retried">Attempts retried after a failure without a verdict (no leader, throttled).</param>
+internal sealed record ProducerRun(ThroughputRun Throughput, long Batches, long OutOfOrder, long Retried);
+
 /// <summary>What one open-loop PutRecord run produced.</summary>
 /// <param name="SentPerSecond">Calls sent per second (the target rate unless the client fell behind).</param>
 /// <param name="P50Ms">Median latency from each call's scheduled send time to its answer, ms.</param>

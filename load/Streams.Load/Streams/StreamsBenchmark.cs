@@ -1,14 +1,15 @@
 using System.Diagnostics;
 using System.Globalization;
+using Streams.Client.Producing;
 using Streams.Rpc;
 
 namespace Streams.Load.ClusterBench;
 
 /// <summary>
 /// <c>streams-load streams</c>: a 3-node Streams cluster of node processes on this machine, one
-/// stream of 4 shards replicated 3 times, and four workloads against it: PutRecords and Produce
-/// throughput (closed loop), PutRecord latency at a fixed rate (open loop), and put-to-delivery
-/// latency through SubscribeToShard.
+/// stream of 4 shards replicated 3 times, and five workloads against it: PutRecords and Produce
+/// throughput (closed loop), the SDK's producer beside them, PutRecord latency at a fixed rate (open
+/// loop), and put-to-delivery latency through SubscribeToShard.
 /// </summary>
 internal static class StreamsBenchmark
 {
@@ -108,6 +109,7 @@ internal static class StreamsBenchmark
     {
         var settings = bench.Settings;
         var throughput = new ThroughputLoad(bench);
+        using var producer = new ProducerLoad(bench);
         var latency = new LatencyLoad(bench);
         var targets = new[] { Target.AnyNode, Target.Leader };
 
@@ -120,10 +122,22 @@ internal static class StreamsBenchmark
             }
         }
 
+        // The SDK's producer routes to the leaders itself: one measurement, in the same rounds as the
+        // raw calls, so that its ratio to them compares like with like.
+        if (settings.Includes("producer"))
+        {
+            bulk.Add(new Measured("producer", Target.Leader, settings.ProducerRecordBytes));
+            bulk.Add(new Measured("producer-put", Target.Leader, settings.ProducerRecordBytes));
+        }
+
         outcome.Throughput.AddRange(bulk);
-        await RoundsAsync(bench, bulk, settings.Duration, (m, duration) => m.Workload == "put"
-            ? throughput.PutRecordsAsync(m.Target, m.RecordBytes, duration, m.Failures, cancellationToken)
-            : throughput.ProduceAsync(m.Target, m.RecordBytes, duration, m.Failures, cancellationToken), cancellationToken).ConfigureAwait(false);
+        await RoundsAsync(bench, bulk, settings.Duration, async (m, duration) => m.Workload switch
+        {
+            "put" => (object)await throughput.PutRecordsAsync(m.Target, m.RecordBytes, duration, m.Failures, cancellationToken).ConfigureAwait(false),
+            "produce" => await throughput.ProduceAsync(m.Target, m.RecordBytes, duration, m.Failures, cancellationToken).ConfigureAwait(false),
+            "producer" => await producer.RunAsync(ProducerTransport.ProduceStream, m.RecordBytes, duration, m.Failures, cancellationToken).ConfigureAwait(false),
+            _ => await producer.RunAsync(ProducerTransport.PutRecords, m.RecordBytes, duration, m.Failures, cancellationToken).ConfigureAwait(false),
+        }, cancellationToken).ConfigureAwait(false);
 
         if (settings.Includes("latency"))
         {
@@ -239,6 +253,7 @@ internal static class StreamsBenchmark
         var text = result switch
         {
             ThroughputRun run => string.Create(CultureInfo.InvariantCulture, $"{run.RecordsPerSecond,9:N0} rec/s {run.MegabytesPerSecond,7:N1} MB/s  batch p50 {run.BatchP50Ms,6:N1} ms p99 {run.BatchP99Ms,6:N1} ms  CPU nodes {run.Cpu.NodesPercent,3:N0} % client {run.Cpu.ClientPercent,3:N0} %{Problems(run.FailedCalls, run.FailedRecords, run.Misrouted)}"),
+            ProducerRun run => string.Create(CultureInfo.InvariantCulture, $"{Describe(run.Throughput)}  batches {run.Batches:N0}, {run.OutOfOrder:N0} refused out of order, {run.Retried:N0} retried"),
             LatencyRun run => Describe(run),
             DeliveryRun run => string.Create(CultureInfo.InvariantCulture, $"delivery via leader p50 {run.Leader.P50Ms,6:N2} ms p99 {run.Leader.P99Ms,6:N2} ms ({run.Leader.Delivered}/{run.Leader.Expected}), via follower p50 {run.Follower.P50Ms,6:N2} ms p99 {run.Follower.P99Ms,6:N2} ms ({run.Follower.Delivered}/{run.Follower.Expected}); put {Describe(run.Put)}"),
             _ => result.ToString() ?? string.Empty,
@@ -307,11 +322,16 @@ internal static class StreamsBenchmark
         {
             "put" => $"PutRecords {Size(recordBytes)} {TargetName(target)}",
             "produce" => $"Produce {Size(recordBytes)} {TargetName(target)}",
+            "producer" => $"Producer (SDK) {Size(recordBytes)}",
+            "producer-put" => $"Producer (SDK, PutRecords) {Size(recordBytes)}",
             "latency" => $"PutRecord latency {TargetName(target)}",
             _ => "put-to-subscriber latency",
         };
 
         public IEnumerable<T> RunsOf<T>() => Runs.OfType<T>();
+
+        /// <summary>The runs' throughput figures, the producer's included.</summary>
+        public List<ThroughputRun> ThroughputRuns() => [.. Runs.Select(r => r is ProducerRun p ? p.Throughput : r).OfType<ThroughputRun>()];
 
         public static string Size(int bytes) => bytes % 1024 == 0 ? $"{bytes / 1024} KiB" : $"{bytes} B";
 

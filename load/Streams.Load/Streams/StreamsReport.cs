@@ -44,6 +44,7 @@ internal sealed class StreamsReport(StreamsSettings settings, MachineInfo machin
             $"targets:   any node = caller/stream i sends to node i mod {nodes}, records with partition keys of all shards (the node splits a batch by shard and forwards each part to its shard's leader, one hop); to leader = caller/stream i sends to the leader of shard i mod {shards} (from ListShards `leader`, read again before every run), records of that shard only (one Raft append per batch, nothing forwarded)",
             $"put:       PutRecords, closed loop: {inFlight} concurrent callers, each sending {settings.BatchRecords} records per call and its next call when the previous is answered; the same request per caller every time (random data, random keys chosen once)",
             $"produce:   Produce (bidirectional stream), pipelined: one stream per node (any node) or per shard (to leader), {inFlight} batches in flight in all (window {anyWindows} or {leaderWindows}); a batch of {settings.BatchRecords} records is written as soon as an acknowledgement frees a slot; acks matched by batch_id",
+            $"producer:  the SDK's Producer with its default settings (batches of up to 500 records or 1 MiB, linger 5 ms, 32 MiB buffer, idempotent, at most 4 batches in flight per shard), {settings.ProducerCallers} callers each sending {settings.ProducerRecordBytes} B records with random partition keys of every shard as fast as SendAsync takes them (receipts not awaited); the producer routes each record on the client and sends each shard's batches to its leader, over one Produce stream per node (its default transport) or, in the PutRecords row, one PutRecords call per batch; records/s = records acknowledged (the client meter's streams.client.producer.records) / seconds from the first send to the end of the final FlushAsync; batch p50/p99 = send to answer of its batches (streams.client.operation.duration); one client (one HTTP/2 connection per node) for all its runs, a new producer per run",
             $"figures:   records/s = records acknowledged as written / seconds from the first send to the last answer; MB/s = their data bytes (10^6 B; keys and framing not counted); batch p50/p99 = send to answer of each batch; CPU = share of all {machine.Cores} cores used by the 3 nodes together, and by this process",
             string.Create(_invariant, $"latency:   PutRecord, open loop at {settings.Rate:N0} calls/s of {settings.LatencyRecordBytes} B, shards in turn, for {DurationText.Format(settings.LatencyDuration)} per run: call k is due at start + k/rate and sent then, whatever is still unanswered; latency = answer time − due time (so a stall counts for every call it delays: no coordinated omission); send lag = how late the client sent"),
             string.Create(_invariant, $"e2e:       one SubscribeToShard subscriber (starting at LATEST) per shard on its leader, and one on a follower; PutRecord open loop as above ({settings.Rate:N0}/s, any node), each record carrying its send time (Stopwatch, same process); latency = arrival of the event holding it − send time; every acknowledged record is checked to arrive once, in order, within {DurationText.Format(settings.DeliveryGrace)}"),
@@ -69,15 +70,19 @@ internal sealed class StreamsReport(StreamsSettings settings, MachineInfo machin
             var table = new ReportTable(header, [.. header.Select((_, i) => i > 2)]);
             foreach (var measured in outcome.Throughput.Where(m => m.Runs.Count > 0))
             {
-                var runs = measured.RunsOf<ThroughputRun>().ToList();
-                var inFlight = measured.Workload == "put"
-                    ? $"{settings.InFlight} callers"
-                    : $"{ThroughputLoad.Streams(measured.Target, outcome.Bench!)} streams, {settings.InFlight} batches";
+                var runs = measured.ThroughputRuns();
+                var inFlight = measured.Workload switch
+                {
+                    "put" => $"{settings.InFlight} callers",
+                    "produce" => $"{ThroughputLoad.Streams(measured.Target, outcome.Bench!)} streams, {settings.InFlight} batches",
+                    _ => $"{settings.ProducerCallers} callers, ≤4 batches/shard",
+                };
+                var sdk = measured.Workload.StartsWith("producer", StringComparison.Ordinal);
                 table.Rows.Add(
                 [
-                    measured.Workload == "put" ? "PutRecords" : "Produce",
-                    $"{StreamsBenchmark.Measured.Size(measured.RecordBytes)} ×{settings.BatchRecords}",
-                    StreamsBenchmark.Measured.TargetName(measured.Target),
+                    measured.Workload switch { "put" => "PutRecords", "produce" => "Produce", "producer" => "Producer (SDK)", _ => "Producer (SDK, PutRecords)" },
+                    sdk ? StreamsBenchmark.Measured.Size(measured.RecordBytes) : $"{StreamsBenchmark.Measured.Size(measured.RecordBytes)} ×{settings.BatchRecords}",
+                    sdk ? "to leaders (SDK routes)" : StreamsBenchmark.Measured.TargetName(measured.Target),
                     inFlight,
                     Integer(Median(runs, r => r.RecordsPerSecond)),
                     $"{Integer(runs.Min(r => r.RecordsPerSecond))}–{Integer(runs.Max(r => r.RecordsPerSecond))}",
@@ -91,6 +96,10 @@ internal sealed class StreamsReport(StreamsSettings settings, MachineInfo machin
             }
 
             tables.Add(("Throughput, closed loop (medians of the runs):", table));
+            if (ProducerTable() is { } producer)
+            {
+                tables.Add(("The SDK's producer beside raw PutRecords of the same record size (medians; ratio = producer records/s ÷ PutRecords records/s):", producer));
+            }
         }
 
         if (outcome.Latency.Any(m => m.Runs.Count > 0))
@@ -159,6 +168,40 @@ internal sealed class StreamsReport(StreamsSettings settings, MachineInfo machin
         }
 
         return tables;
+    }
+
+    // The producer's records/s against raw PutRecords of its record size, both targets, with how its batches went.
+    private ReportTable? ProducerTable()
+    {
+        var producers = outcome.Throughput.Where(m => m.Workload.StartsWith("producer", StringComparison.Ordinal) && m.Runs.Count > 0).ToList();
+        if (producers.Count == 0)
+        {
+            return null;
+        }
+
+        string[] header = ["producer", "records/s", "PutRecords any node", "ratio", "PutRecords to leader", "ratio", "records/batch", "batches refused out of order", "retried"];
+        var table = new ReportTable(header, [.. header.Select((_, i) => i > 0)]);
+        foreach (var producer in producers)
+        {
+            var runs = producer.RunsOf<ProducerRun>().ToList();
+            var rate = Median(runs, r => r.Throughput.RecordsPerSecond);
+            var cells = new List<string> { producer.Workload == "producer" ? "Produce streams (default)" : "PutRecords calls", Integer(rate) };
+            foreach (var target in new[] { Target.AnyNode, Target.Leader })
+            {
+                var put = outcome.Throughput.FirstOrDefault(m => m.Workload == "put" && m.Target == target && m.RecordBytes == producer.RecordBytes && m.Runs.Count > 0);
+                var baseline = put is null ? double.NaN : Median(put.ThroughputRuns(), r => r.RecordsPerSecond);
+                cells.Add(Integer(baseline));
+                cells.Add(Number(rate / baseline, 2));
+            }
+
+            var batches = runs.Sum(r => r.Batches);
+            cells.Add(Number(batches == 0 ? double.NaN : runs.Sum(r => r.Throughput.Records) / (double)batches, 0));
+            cells.Add($"{Integer(runs.Sum(r => r.OutOfOrder))} of {Integer(batches)}");
+            cells.Add(Integer(runs.Sum(r => r.Retried)));
+            table.Rows.Add([.. cells]);
+        }
+
+        return table;
     }
 
     private List<string> FooterLines()

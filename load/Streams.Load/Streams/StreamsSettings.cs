@@ -4,7 +4,7 @@ namespace Streams.Load.ClusterBench;
 internal sealed record StreamsSettings
 {
     /// <summary>Every workload, by key, in the order they run.</summary>
-    public static IReadOnlyList<string> WorkloadKeys { get; } = ["put", "produce", "latency", "e2e"];
+    public static IReadOnlyList<string> WorkloadKeys { get; } = ["put", "produce", "producer", "latency", "e2e"];
 
     /// <summary>How long each measured throughput run lasts.</summary>
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(3);
@@ -26,6 +26,12 @@ internal sealed record StreamsSettings
 
     /// <summary>Record sizes (data bytes) of the throughput workloads.</summary>
     public IReadOnlyList<int> RecordSizes { get; init; } = [100, 1024];
+
+    /// <summary>Callers of the SDK's producer in the producer workload, each sending as fast as it takes records.</summary>
+    public int ProducerCallers { get; init; } = 4;
+
+    /// <summary>Data bytes of each record in the producer workload.</summary>
+    public int ProducerRecordBytes { get; init; } = 100;
 
     /// <summary>PutRecord calls per second in the latency workloads (open loop).</summary>
     public int Rate { get; init; } = 1000;
