@@ -16,7 +16,7 @@ using Streams.Client.Consuming;
 using Streams.V1;
 
 var endpoint = args.Length > 0 ? args[0] : "http://127.0.0.1:7400";
-var streamName = args.Length > 1 ? args[1] : "orders";
+var streamName = args.Length > 1 ? args[1] : "sample-orders";
 var groupName = args.Length > 2 ? args[2] : "sample-consumer";
 
 // The consumer logs joins, leases gained and lost, checkpoints refused and its stop through the

@@ -42,7 +42,7 @@ public sealed class ConsumerGroupTests(ConsumerGroupCluster fixture, ITestOutput
         var consumers = new Dictionary<string, Consumer>();
         var runs = new Dictionary<string, Task>();
         using var stop = new CancellationTokenSource();
-        using var loggers = LoggerFactory.Create(b => b.AddProvider(_timeline));
+        using var loggers = _timeline.LoggerFactory();
         using var admin = NewClient(null);
         try
         {
@@ -177,7 +177,7 @@ public sealed class ConsumerGroupTests(ConsumerGroupCluster fixture, ITestOutput
         var cluster = fixture.Cluster;
         var processed = new ConcurrentQueue<(string Member, ConsumedRecord Record)>();
         using var stop = new CancellationTokenSource();
-        using var loggers = LoggerFactory.Create(b => b.AddProvider(_timeline));
+        using var loggers = _timeline.LoggerFactory();
         using var admin = NewClient(null);
         await using var proxy = new ConsumerGroupProxy(cluster.Nodes[0].GrpcAddress);
 

@@ -6,10 +6,10 @@ namespace Streams.Cluster.Tests;
 
 /// <summary>
 /// The consumer tests' timeline: lines stamped with the seconds since the start, written to the
-/// test output and kept for the failure message; also a logger provider, so the consumers' own
-/// messages (information and above) land in it.
+/// test output and kept for the failure message. <see cref="LoggerFactory"/> puts the consumers' own
+/// messages (information and above) in it.
 /// </summary>
-internal sealed class ConsumerGroupTimeline(ITestOutputHelper output) : ILoggerProvider
+internal sealed class ConsumerGroupTimeline(ITestOutputHelper output)
 {
     private readonly Stopwatch _clock = Stopwatch.StartNew();
 
@@ -35,25 +35,7 @@ internal sealed class ConsumerGroupTimeline(ITestOutputHelper output) : ILoggerP
         }
     }
 
-    public ILogger CreateLogger(string categoryName) => new TimelineLogger(this);
-
-    public void Dispose()
-    {
-    }
-
-    private sealed class TimelineLogger(ConsumerGroupTimeline timeline) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (IsEnabled(logLevel))
-            {
-                timeline.Log($"  [{logLevel}] {formatter(state, exception)}{(exception is null ? "" : $" ({exception.GetType().Name}: {exception.Message.Split('\n')[0]})")}");
-            }
-        }
-    }
+    /// <summary>A logger factory writing information and above to the timeline; the caller disposes it.</summary>
+    public ILoggerFactory LoggerFactory() =>
+        Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddProvider(new TimelineLoggerProvider(Log)).SetMinimumLevel(LogLevel.Information));
 }

@@ -376,26 +376,5 @@ public sealed class ProducerTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>Writes log messages as timeline lines.</summary>
-    private sealed class TimelineLoggerProvider(Action<string> write) : ILoggerProvider
-    {
-        public ILogger CreateLogger(string categoryName) => new TimelineLogger(write, categoryName[(categoryName.LastIndexOf('.') + 1)..]);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class TimelineLogger(Action<string> write, string category) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-                write($"[{category} {logLevel}] {formatter(state, exception)}{(exception is null ? string.Empty : $" ({exception.GetType().Name}: {exception.Message})")}");
-        }
-    }
-
     private sealed record SentRecord(string PartitionKey, string Payload, Task<RecordResult> Completion);
 }
