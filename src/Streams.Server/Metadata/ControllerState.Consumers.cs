@@ -34,8 +34,17 @@ public sealed partial class ControllerState
         }
 
         var at = ToTime(command.TimestampUnixMs);
-        var group = stream.ConsumerGroups.TryGetValue(command.GroupName, out var existing) ? existing : NewGroup(stream, command, at);
-        group = Sweep(group, at);
+        if (!stream.ConsumerGroups.TryGetValue(command.GroupName, out var existing) && stream.ConsumerGroups.Count >= ConsumerGroupRules.MaxGroupsPerStream)
+        {
+            return Refuse(metadata, MetadataError.LimitExceeded($"Stream '{stream.Name}' has {stream.ConsumerGroups.Count} consumer groups, the most it allows; delete a group no longer used (DeleteGroup, or `streams group delete`) or join an existing one."));
+        }
+
+        var group = Sweep(existing ?? NewGroup(stream, command, at), at);
+        if (!group.Members.ContainsKey(command.MemberId) && group.Members.Count >= ConsumerGroupRules.MaxMembersPerGroup)
+        {
+            return Refuse(metadata, MetadataError.LimitExceeded($"Group '{group.Name}' of stream '{stream.Name}' has {group.Members.Count} live members, the most it allows; stop some members or use another group."));
+        }
+
         var timeout = ConsumerGroupRules.SessionTimeout(command.SessionTimeoutMs);
         group = group with { Members = group.Members.SetItem(command.MemberId, new GroupMemberRecord(command.MemberId, After(group.LastSeenAt, timeout), timeout)) };
         return WithGroup(metadata, stream, Rebalance(stream, group));

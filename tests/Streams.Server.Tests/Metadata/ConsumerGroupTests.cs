@@ -311,4 +311,29 @@ public sealed class ConsumerGroupTests
         Assert.Equal(_controller.State.Snapshot(), restored.Snapshot());
         Assert.DoesNotContain("a", restored.Current.Streams["orders"].ConsumerGroups["app"].Members.Keys);
     }
+
+    [Fact]
+    public void A_stream_holds_a_bounded_number_of_groups_and_a_group_a_bounded_number_of_members()
+    {
+        _controller.CreateActive("orders", 1);
+        for (var i = 0; i < ConsumerGroupRules.MaxGroupsPerStream; i++)
+        {
+            _controller.Ok(new GroupCommands("orders", $"app-{i}").Join("a", T0));
+        }
+
+        Refused(new GroupCommands("orders", "one-too-many").Join("a", T0), StreamsErrors.LimitExceeded, "200 consumer groups", "delete a group");
+        _controller.Ok(new GroupCommands("orders", "app-0").Join("b", T0));
+
+        var big = new GroupCommands("orders", "app-1");
+        for (var i = 1; i < ConsumerGroupRules.MaxMembersPerGroup; i++)
+        {
+            _controller.Ok(big.Join($"m-{i}", T0));
+        }
+
+        Refused(big.Join("late", T0), StreamsErrors.LimitExceeded, "1000 live members");
+        _controller.Ok(big.Join("a", T0 + 1));
+
+        // Expired members make room: the sweep runs before the count.
+        _controller.Ok(big.Join("late", T0 + 10_001));
+    }
 }

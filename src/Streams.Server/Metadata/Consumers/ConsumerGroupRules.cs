@@ -21,6 +21,12 @@ public static class ConsumerGroupRules
     /// <summary>The longest session timeout.</summary>
     public const int MaxSessionTimeoutMs = 300_000;
 
+    /// <summary>The most consumer groups one stream holds: every group lives in the controller's state, which every node keeps whole.</summary>
+    public const int MaxGroupsPerStream = 200;
+
+    /// <summary>The most live members one group holds (far more than a stream has shards to lease).</summary>
+    public const int MaxMembersPerGroup = 1_000;
+
     /// <summary>Checks a group name: 1 to 128 characters of letters, digits, '_', '.' and '-'.</summary>
     /// <param name="name">The name.</param>
     public static string? ValidateGroupName(string? name) =>
