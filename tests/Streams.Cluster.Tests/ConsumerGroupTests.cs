@@ -29,7 +29,7 @@ public sealed class ConsumerGroupTests(ConsumerGroupCluster fixture, ITestOutput
     private static readonly TimeSpan _handoverBound = _session + TimeSpan.FromSeconds(2);
     private static readonly TimeSpan _progressTimeout = TimeSpan.FromSeconds(30);
 
-    private readonly ConsumerGroupTimeline _timeline = new(output);
+    private readonly TestTimeline _timeline = new(output);
 
     [Fact]
     public async Task Three_consumers_share_eight_shards_and_a_killed_one_s_shards_move_on_with_only_its_uncheckpointed_records_processed_again()

@@ -50,29 +50,18 @@ public sealed class MembershipTests(ITestOutputHelper output)
     [Fact]
     public async Task A_node_joins_and_another_leaves_under_writes_with_replicas_moving_one_at_a_time()
     {
-        var seed = int.TryParse(Environment.GetEnvironmentVariable("STREAMS_CLUSTER_MEMBERSHIP_SEED"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var fixedSeed)
-            ? fixedSeed
-            : Random.Shared.Next();
+        var seed = TestSeed.FromEnvironment("STREAMS_CLUSTER_MEMBERSHIP_SEED");
         var random = new Random(seed);
-        var clock = Stopwatch.StartNew();
+        var timeline = new TestTimeline(output);
+        var clock = timeline.Clock;
         var ledger = new WriteLedger(clock);
-        var timeline = new List<string>();
         var passed = false;
         TestCluster? cluster = null;
         ReplicaSetWatch? watch = null;
         Task[] writers = [];
         using var stopWriters = new CancellationTokenSource();
 
-        void Log(string line)
-        {
-            var stamped = $"{clock.Elapsed.TotalSeconds,7:F2}s {line}";
-            lock (timeline)
-            {
-                timeline.Add(stamped);
-            }
-
-            output.WriteLine(stamped);
-        }
+        void Log(string line) => timeline.Log(line);
 
         Log($"seed {seed} (rerun with STREAMS_CLUSTER_MEMBERSHIP_SEED={seed})");
         try
@@ -190,7 +179,7 @@ public sealed class MembershipTests(ITestOutputHelper output)
                 header += $"\nReplica sets seen through {Watcher}:\n{watch.Describe()}";
             }
 
-            throw await ClusterRun.FailureAsync(ex, header, timeline, cluster);
+            throw await ClusterRun.FailureAsync(ex, header, timeline.Lines, cluster);
         }
         finally
         {
@@ -591,32 +580,10 @@ public sealed class MembershipTests(ITestOutputHelper output)
 
         foreach (var node in nodes)
         {
-            var byPayload = reads[node]
-                .SelectMany(r => r.Records.Select(record => (r.ShardId, Record: record)))
-                .GroupBy(x => x.Record.Data.ToStringUtf8(), StringComparer.Ordinal)
-                .ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
-            foreach (var (payload, copies) in byPayload.Where(p => p.Value.Count > 1))
-            {
-                problems.Add($"on {node.Id}: '{payload}' is there {copies.Count} times: {string.Join(", ", copies.Select(c => $"{c.ShardId} {c.Record.SequenceNumber}"))}");
-            }
-
-            foreach (var ack in ledger.Acked.OrderBy(a => a.AckedAtSeconds))
-            {
-                if (!byPayload.TryGetValue(ack.Payload, out var found))
-                {
-                    problems.Add($"on {node.Id}: '{ack.Payload}' was acknowledged at {ack.ShardId} {ack.SequenceNumber} (at {ack.AckedAtSeconds:F2}s through {ack.Via}) but is missing");
-                }
-                else if (found.Count == 1 && (found[0].ShardId != ack.ShardId || found[0].Record.SequenceNumber != ack.SequenceNumber))
-                {
-                    problems.Add($"on {node.Id}: '{ack.Payload}' was acknowledged at {ack.ShardId} {ack.SequenceNumber} (at {ack.AckedAtSeconds:F2}s through {ack.Via}) but is at {found[0].ShardId} {found[0].Record.SequenceNumber}");
-                }
-            }
+            problems.AddRange(ledger.ProblemsOn(node.Id, reads[node]));
         }
 
-        foreach (var clash in ledger.Acked.GroupBy(a => (a.ShardId, a.SequenceNumber)).Where(g => g.Count() > 1))
-        {
-            problems.Add($"{clash.Key.ShardId} {clash.Key.SequenceNumber} was acknowledged for {clash.Count()} records: {string.Join(", ", clash.Select(a => $"'{a.Payload}' at {a.AckedAtSeconds:F2}s"))}");
-        }
+        problems.AddRange(ledger.Clashes());
 
         return problems;
     }

@@ -38,14 +38,12 @@ public sealed class ProducerTests(ITestOutputHelper output)
     [InlineData(ProducerTransport.PutRecords)]
     public async Task Records_of_each_key_land_once_and_in_order_through_leader_kills_and_a_stall_within_the_buffer_bound(ProducerTransport transport)
     {
-        var seed = int.TryParse(Environment.GetEnvironmentVariable("STREAMS_CLUSTER_PRODUCER_SEED"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var fixedSeed)
-            ? fixedSeed
-            : Random.Shared.Next();
+        var seed = TestSeed.FromEnvironment("STREAMS_CLUSTER_PRODUCER_SEED");
         var leaderKills = Environment.GetEnvironmentVariable("STREAMS_LONG_TESTS") == "1" ? 15 : 5;
         output.WriteLine($"seed {seed} (rerun with STREAMS_CLUSTER_PRODUCER_SEED={seed}), {leaderKills} leader kills, transport {transport}");
         var random = new Random(seed);
-        var clock = Stopwatch.StartNew();
-        var timeline = new List<string>();
+        var timeline = new TestTimeline(output);
+        var clock = timeline.Clock;
         var sent = new ConcurrentQueue<SentRecord>();
         var failures = new ConcurrentQueue<string>();
         long acked = 0;
@@ -55,16 +53,7 @@ public sealed class ProducerTests(ITestOutputHelper output)
         Task[] writers = [];
         using var stopWriters = new CancellationTokenSource();
 
-        void Log(string line)
-        {
-            var stamped = $"{clock.Elapsed.TotalSeconds,7:F2}s {line}";
-            lock (timeline)
-            {
-                timeline.Add(stamped);
-            }
-
-            output.WriteLine(stamped);
-        }
+        void Log(string line) => timeline.Log(line);
 
         try
         {
@@ -182,7 +171,7 @@ public sealed class ProducerTests(ITestOutputHelper output)
         }
         catch (Exception ex)
         {
-            throw await ClusterRun.FailureAsync(ex, $"seed {seed} (rerun with STREAMS_CLUSTER_PRODUCER_SEED={seed}); {clock.Elapsed.TotalSeconds:F1} s, {Interlocked.Read(ref acked)} acks, {sent.Count} records sent.", timeline, cluster);
+            throw await ClusterRun.FailureAsync(ex, $"seed {seed} (rerun with STREAMS_CLUSTER_PRODUCER_SEED={seed}); {clock.Elapsed.TotalSeconds:F1} s, {Interlocked.Read(ref acked)} acks, {sent.Count} records sent.", timeline.Lines, cluster);
         }
         finally
         {

@@ -32,28 +32,17 @@ public sealed class ReshardingTests(ITestOutputHelper output)
     public async Task Every_acknowledged_record_is_read_once_across_splits_merges_and_UpdateShardCount()
     {
         var rounds = Environment.GetEnvironmentVariable("STREAMS_LONG_TESTS") == "1" ? 3 : 1;
-        var seed = int.TryParse(Environment.GetEnvironmentVariable("STREAMS_CLUSTER_RESHARD_SEED"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var fixedSeed)
-            ? fixedSeed
-            : Random.Shared.Next();
+        var seed = TestSeed.FromEnvironment("STREAMS_CLUSTER_RESHARD_SEED");
         var random = new Random(seed);
-        var clock = Stopwatch.StartNew();
+        var timeline = new TestTimeline(output);
+        var clock = timeline.Clock;
         var ledger = new WriteLedger(clock);
-        var timeline = new List<string>();
         var passed = false;
         TestCluster? cluster = null;
         Task[] writers = [];
         using var stopWriters = new CancellationTokenSource();
 
-        void Log(string line)
-        {
-            var stamped = $"{clock.Elapsed.TotalSeconds,7:F2}s {line}";
-            lock (timeline)
-            {
-                timeline.Add(stamped);
-            }
-
-            output.WriteLine(stamped);
-        }
+        void Log(string line) => timeline.Log(line);
 
         Log($"seed {seed} (rerun with STREAMS_CLUSTER_RESHARD_SEED={seed}), {rounds} round(s) of split, merge, UpdateShardCount");
         try
@@ -133,7 +122,7 @@ public sealed class ReshardingTests(ITestOutputHelper output)
         }
         catch (Exception ex)
         {
-            throw await ClusterRun.FailureAsync(ex, $"seed {seed} (rerun with STREAMS_CLUSTER_RESHARD_SEED={seed}); {clock.Elapsed.TotalSeconds:F1} s, " + $"{ledger.Acks} acks; failed: {ledger.FailureSummary()}.", timeline, cluster);
+            throw await ClusterRun.FailureAsync(ex, $"seed {seed} (rerun with STREAMS_CLUSTER_RESHARD_SEED={seed}); {clock.Elapsed.TotalSeconds:F1} s, " + $"{ledger.Acks} acks; failed: {ledger.FailureSummary()}.", timeline.Lines, cluster);
         }
         finally
         {

@@ -43,30 +43,19 @@ public sealed class ShardKillTests(ITestOutputHelper output)
     public async Task Every_acknowledged_record_survives_nodes_being_SIGKILLed_under_idempotent_writes()
     {
         var kills = Environment.GetEnvironmentVariable("STREAMS_LONG_TESTS") == "1" ? 15 : 3;
-        var seed = int.TryParse(Environment.GetEnvironmentVariable("STREAMS_CLUSTER_KILL_SEED"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var fixedSeed)
-            ? fixedSeed
-            : Random.Shared.Next();
+        var seed = TestSeed.FromEnvironment("STREAMS_CLUSTER_KILL_SEED");
         output.WriteLine($"seed {seed} (rerun with STREAMS_CLUSTER_KILL_SEED={seed}), {kills} kills");
         var random = new Random(seed);
-        var clock = Stopwatch.StartNew();
+        var timeline = new TestTimeline(output);
+        var clock = timeline.Clock;
         var ledger = new WriteLedger(clock);
-        var timeline = new List<string>();
         var killed = 0;
         var passed = false;
         TestCluster? cluster = null;
         Task[] writers = [];
         using var stopWriters = new CancellationTokenSource();
 
-        void Log(string line)
-        {
-            var stamped = $"{clock.Elapsed.TotalSeconds,7:F2}s {line}";
-            lock (timeline)
-            {
-                timeline.Add(stamped);
-            }
-
-            output.WriteLine(stamped);
-        }
+        void Log(string line) => timeline.Log(line);
 
         try
         {
@@ -128,7 +117,7 @@ public sealed class ShardKillTests(ITestOutputHelper output)
         }
         catch (Exception ex)
         {
-            throw await ClusterRun.FailureAsync(ex, $"seed {seed} (rerun with STREAMS_CLUSTER_KILL_SEED={seed}); after {killed} kill(s), {clock.Elapsed.TotalSeconds:F1} s, " + $"{ledger.Acks} acks; failed attempts: {ledger.FailureSummary()}.", timeline, cluster);
+            throw await ClusterRun.FailureAsync(ex, $"seed {seed} (rerun with STREAMS_CLUSTER_KILL_SEED={seed}); after {killed} kill(s), {clock.Elapsed.TotalSeconds:F1} s, " + $"{ledger.Acks} acks; failed attempts: {ledger.FailureSummary()}.", timeline.Lines, cluster);
         }
         finally
         {
@@ -356,33 +345,11 @@ public sealed class ShardKillTests(ITestOutputHelper output)
         // acknowledged one exactly once, in its shard, at its acknowledged sequence number.
         foreach (var node in cluster.Nodes)
         {
-            var byPayload = reads[node]
-                .SelectMany(r => r.Records.Select(record => (r.ShardId, Record: record)))
-                .GroupBy(x => x.Record.Data.ToStringUtf8(), StringComparer.Ordinal)
-                .ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
-            foreach (var (payload, copies) in byPayload.Where(p => p.Value.Count > 1))
-            {
-                problems.Add($"on {node.Id}: '{payload}' is there {copies.Count} times: {string.Join(", ", copies.Select(c => $"{c.ShardId} {c.Record.SequenceNumber}"))}");
-            }
-
-            foreach (var ack in ledger.Acked.OrderBy(a => a.AckedAtSeconds))
-            {
-                if (!byPayload.TryGetValue(ack.Payload, out var found))
-                {
-                    problems.Add($"on {node.Id}: '{ack.Payload}' was acknowledged at {ack.ShardId} {ack.SequenceNumber} (at {ack.AckedAtSeconds:F2}s through {ack.Via}) but is missing");
-                }
-                else if (found.Count == 1 && (found[0].ShardId != ack.ShardId || found[0].Record.SequenceNumber != ack.SequenceNumber))
-                {
-                    problems.Add($"on {node.Id}: '{ack.Payload}' was acknowledged at {ack.ShardId} {ack.SequenceNumber} (at {ack.AckedAtSeconds:F2}s through {ack.Via}) but is at {found[0].ShardId} {found[0].Record.SequenceNumber}");
-                }
-            }
+            problems.AddRange(ledger.ProblemsOn(node.Id, reads[node]));
         }
 
         // Two acknowledgements never name the same place.
-        foreach (var clash in ledger.Acked.GroupBy(a => (a.ShardId, a.SequenceNumber)).Where(g => g.Count() > 1))
-        {
-            problems.Add($"{clash.Key.ShardId} {clash.Key.SequenceNumber} was acknowledged for {clash.Count()} records: {string.Join(", ", clash.Select(a => $"'{a.Payload}' at {a.AckedAtSeconds:F2}s"))}");
-        }
+        problems.AddRange(ledger.Clashes());
 
         return problems;
     }

@@ -5,13 +5,16 @@ using Xunit.Abstractions;
 namespace Streams.Cluster.Tests;
 
 /// <summary>
-/// The consumer tests' timeline: lines stamped with the seconds since the start, written to the
-/// test output and kept for the failure message. <see cref="LoggerFactory"/> puts the consumers' own
+/// A cluster test's timeline: lines stamped with the seconds since the start, written to the
+/// test output and kept for the failure message. <see cref="LoggerFactory"/> puts the SDK's own
 /// messages (information and above) in it.
 /// </summary>
-internal sealed class ConsumerGroupTimeline(ITestOutputHelper output)
+internal sealed class TestTimeline(ITestOutputHelper output)
 {
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+    /// <summary>The clock the lines are stamped with, for others that stamp events (the write ledger).</summary>
+    public Stopwatch Clock => _clock;
 
     public List<string> Lines { get; } = [];
 
@@ -31,7 +34,7 @@ internal sealed class ConsumerGroupTimeline(ITestOutputHelper output)
         }
         catch (InvalidOperationException)
         {
-            // A consumer logging after the test ended.
+            // A client logging after the test ended.
         }
     }
 
