@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Globalization;
 using Streams.V1;
 
 namespace Streams.Client.Routing;
@@ -108,5 +107,5 @@ public sealed class ShardMap
     }
 
     private static UInt128 ParseKey(string? text, UInt128 fallback) =>
-        UInt128.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : fallback;
+        HashKey.TryParse(text, out var value) ? value : fallback;
 }
