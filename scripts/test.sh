@@ -10,6 +10,8 @@ APT_PACKAGES=(
   protobuf-compiler
   python3-grpc-tools
   python3-prometheus-client
+  awscli
+  python3-boto3
 )
 
 SOLUTION_CANDIDATES=(Streams.sln Streams.slnx)
@@ -43,6 +45,7 @@ Installs (unless --no-install):
     (checked with dpkg first; 'apt-get update' runs only if something is missing; needs root
     or sudo)
   npm ci in $NODE_INTEROP_DIR when node_modules is missing or older than package-lock.json
+    (the Node gRPC interop peer, and s3rver, the S3-compatible server of the Firehose tests)
 
 Environment:
   CI=true                     non-interactive (also fine without it)

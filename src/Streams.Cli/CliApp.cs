@@ -20,6 +20,7 @@ internal static class CliApp
             GetCommand.Create(cli),
             TailCommand.Create(cli),
             GroupCommands.Create(cli),
+            FirehoseCommands.Create(cli),
             ClusterCommands.Create(cli),
         };
         root.Options.Add(cli.Endpoint);

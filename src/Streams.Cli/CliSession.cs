@@ -26,6 +26,7 @@ internal sealed class CliSession : IDisposable
         Streams = new StreamsApiClient(_channel);
         Cluster = new ClusterApiClient(_channel);
         Consumers = new ConsumersApiClient(_channel);
+        Firehose = new FirehoseApiClient(_channel);
     }
 
     public Uri Endpoint { get; }
@@ -44,6 +45,8 @@ internal sealed class CliSession : IDisposable
     public ClusterApiClient Cluster { get; }
 
     public ConsumersApiClient Consumers { get; }
+
+    public FirehoseApiClient Firehose { get; }
 
     /// <summary>Options for one unary call: the <c>--timeout</c> deadline and Ctrl-C.</summary>
     public CallOptions Call() => new() { Deadline = DateTimeOffset.UtcNow + Timeout, CancellationToken = Cancellation };

@@ -190,6 +190,51 @@ public sealed partial class StreamsClient
         return CallAsync(ConsumersMethods.DeleteGroup, request, RequestRoute.None, cancellationToken);
     }
 
+    /// <summary>CreateDeliveryStream: creates a delivery stream; its workers start on every node within seconds.</summary>
+    /// <param name="request">The request.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public Task<CreateDeliveryStreamResponse> CreateDeliveryStreamAsync(CreateDeliveryStreamRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return CallAsync(FirehoseMethods.CreateDeliveryStream, request, RequestRoute.None, cancellationToken);
+    }
+
+    /// <summary>DescribeDeliveryStream: the delivery stream, its destination (without secrets) and its delivery progress shard by shard.</summary>
+    /// <param name="request">The request.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public Task<DescribeDeliveryStreamResponse> DescribeDeliveryStreamAsync(DescribeDeliveryStreamRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return CallAsync(FirehoseMethods.DescribeDeliveryStream, request, RequestRoute.None, cancellationToken);
+    }
+
+    /// <summary>ListDeliveryStreams: delivery stream names in name order, a page at a time.</summary>
+    /// <param name="request">The request.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public Task<ListDeliveryStreamsResponse> ListDeliveryStreamsAsync(ListDeliveryStreamsRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return CallAsync(FirehoseMethods.ListDeliveryStreams, request, RequestRoute.None, cancellationToken);
+    }
+
+    /// <summary>UpdateDestination: replaces a delivery stream's destination; ConcurrentModificationException when current_version_id is not the current one.</summary>
+    /// <param name="request">The request.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public Task<UpdateDestinationResponse> UpdateDestinationAsync(UpdateDestinationRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return CallAsync(FirehoseMethods.UpdateDestination, request, RequestRoute.None, cancellationToken);
+    }
+
+    /// <summary>DeleteDeliveryStream: stops delivery and forgets the delivery stream and its consumer group; objects stay.</summary>
+    /// <param name="request">The request.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public Task<DeleteDeliveryStreamResponse> DeleteDeliveryStreamAsync(DeleteDeliveryStreamRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return CallAsync(FirehoseMethods.DeleteDeliveryStream, request, RequestRoute.None, cancellationToken);
+    }
+
     /// <summary>DescribeCluster: members, Raft groups and leaders.</summary>
     /// <param name="request">The request.</param>
     /// <param name="cancellationToken">Cancels the call.</param>

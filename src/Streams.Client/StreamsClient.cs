@@ -13,7 +13,7 @@ using Streams.V1;
 namespace Streams.Client;
 
 /// <summary>
-/// The way into a Streams cluster: every operation of the Streams, Consumers and Cluster services,
+/// The way into a Streams cluster: every operation of the Streams, Consumers, Firehose and Cluster services,
 /// async and cancellable, retried with exponential backoff and jitter when a node or leader is
 /// unavailable, and record reads and writes sent straight to their shard's leader from a cached
 /// shard map. Failures the server refuses surface as <see cref="StreamsException"/>.

@@ -10,17 +10,18 @@ using Streams.Rpc.Server;
 
 namespace Streams.Cli.Tests;
 
-/// <summary>The fake Streams and Cluster services on Kestrel, h2c on 127.0.0.1 and a free port.</summary>
+/// <summary>The fake Streams, Cluster, Consumers and Firehose services on Kestrel, h2c on 127.0.0.1 and a free port.</summary>
 public sealed class FakeServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private FakeServer(WebApplication app, FakeStreamsService streams, FakeClusterService cluster, FakeConsumersService consumers, string endpoint)
+    private FakeServer(WebApplication app, FakeStreamsService streams, FakeClusterService cluster, FakeConsumersService consumers, FakeFirehoseService firehose, string endpoint)
     {
         _app = app;
         Streams = streams;
         Cluster = cluster;
         Consumers = consumers;
+        Firehose = firehose;
         Endpoint = endpoint;
     }
 
@@ -30,6 +31,8 @@ public sealed class FakeServer : IAsyncDisposable
 
     public FakeConsumersService Consumers { get; }
 
+    public FakeFirehoseService Firehose { get; }
+
     /// <summary>The address to pass as --endpoint.</summary>
     public string Endpoint { get; }
 
@@ -38,6 +41,7 @@ public sealed class FakeServer : IAsyncDisposable
         var streams = new FakeStreamsService();
         var cluster = new FakeClusterService();
         var consumers = new FakeConsumersService();
+        var firehose = new FakeFirehoseService();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -50,14 +54,16 @@ public sealed class FakeServer : IAsyncDisposable
         builder.Services.AddSingleton(streams);
         builder.Services.AddSingleton(cluster);
         builder.Services.AddSingleton(consumers);
+        builder.Services.AddSingleton(firehose);
         builder.Services.AddRpcService<FakeStreamsService>();
         builder.Services.AddRpcService<FakeClusterService>();
         builder.Services.AddRpcService<FakeConsumersService>();
+        builder.Services.AddRpcService<FakeFirehoseService>();
         var app = builder.Build();
         app.UseStreamsRpc();
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new FakeServer(app, streams, cluster, consumers, address);
+        return new FakeServer(app, streams, cluster, consumers, firehose, address);
     }
 
     /// <summary>Runs the command against this server.</summary>

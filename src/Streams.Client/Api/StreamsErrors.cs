@@ -33,6 +33,9 @@ public static class StreamsErrors
     /// <summary>FAILED_PRECONDITION: a consumer's lease on a shard was given to another member (a newer epoch), or the member expired.</summary>
     public const string LeaseLost = "LeaseLostException";
 
+    /// <summary>FAILED_PRECONDITION: the resource changed since the version the request names (UpdateDestination); describe it again and retry.</summary>
+    public const string ConcurrentModification = "ConcurrentModificationException";
+
     /// <summary>RESOURCE_EXHAUSTED: a limit on shards, streams or load was reached.</summary>
     public const string LimitExceeded = "LimitExceededException";
 

@@ -118,6 +118,7 @@ internal sealed class ConsumerGroupCoordinator(StreamsCluster cluster, StreamAdm
                 SequenceNumber = request.SequenceNumber,
                 LeaseEpoch = request.LeaseEpoch,
                 ShardEnd = request.ShardEnd,
+                Prepare = request.Prepare,
                 TimestampUnixMs = Now(),
             },
         }, cancellationToken).ConfigureAwait(false);

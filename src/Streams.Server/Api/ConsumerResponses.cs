@@ -24,6 +24,7 @@ internal static class ConsumerResponses
                 Epoch = state.Epoch,
                 Checkpoint = state.Checkpoint?.ToString() ?? "",
                 StartingPosition = StartOf(group, shard, state),
+                PendingCheckpoint = state.Pending?.ToString() ?? "",
             };
             lease.ParentShardIds.AddRange(shard.ParentShardIds);
             yield return lease;
@@ -69,6 +70,7 @@ internal static class ConsumerResponses
                 SequenceNumber = state.Checkpoint?.ToString() ?? "",
                 ShardEnd = state.ShardEnd,
                 LeaseEpoch = state.Epoch,
+                PendingSequenceNumber = state.Pending?.ToString() ?? "",
             };
             if (state.Owner is { } owner && live.TryGetValue(owner, out var holder))
             {

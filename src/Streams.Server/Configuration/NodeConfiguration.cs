@@ -75,10 +75,12 @@ internal static class NodeConfiguration
         var telemetry = BindSection<TelemetryOptions>(configuration, TelemetryOptions.SectionName, problems).WithStandardVariables(environment);
         var cluster = BindSection<ClusterOptions>(configuration, ClusterOptions.SectionName, problems);
         var limits = BindSection<LimitsOptions>(configuration, LimitsOptions.SectionName, problems);
+        var firehose = BindSection<FirehoseOptions>(configuration, FirehoseOptions.SectionName, problems);
         problems.AddRange(node.Validate());
         problems.AddRange(telemetry.Validate());
         problems.AddRange(cluster.Validate(node.NodeId));
         problems.AddRange(limits.Validate());
+        problems.AddRange(firehose.Validate());
 
         var format = LogFormat.Simple;
         var formatValue = configuration[LogFormatKey];
@@ -92,7 +94,7 @@ internal static class NodeConfiguration
             throw new NodeConfigurationException(problems);
         }
 
-        return new NodeSettings(node, telemetry, format, cluster, limits);
+        return new NodeSettings(node, telemetry, format, cluster, limits, firehose);
     }
 
     /// <summary>Environment variables <c>STREAMS_Section__Key</c> as configuration keys <c>Section:Key</c>.</summary>

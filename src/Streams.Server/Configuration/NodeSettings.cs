@@ -6,4 +6,5 @@ namespace Streams.Server.Configuration;
 /// <param name="LogFormat">The <c>Logging:Format</c> key.</param>
 /// <param name="Cluster">The <c>Cluster</c> section.</param>
 /// <param name="Limits">The <c>Limits</c> section.</param>
-internal sealed record NodeSettings(NodeOptions Node, TelemetryOptions Telemetry, LogFormat LogFormat, ClusterOptions Cluster, LimitsOptions Limits);
+/// <param name="Firehose">The <c>Firehose</c> section.</param>
+internal sealed record NodeSettings(NodeOptions Node, TelemetryOptions Telemetry, LogFormat LogFormat, ClusterOptions Cluster, LimitsOptions Limits, FirehoseOptions Firehose);

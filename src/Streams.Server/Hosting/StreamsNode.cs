@@ -9,6 +9,7 @@ using Streams.Server.Api;
 using Streams.Server.Cluster;
 using Streams.Server.Configuration;
 using Streams.Server.Controller;
+using Streams.Server.Firehose;
 using Streams.Server.Telemetry;
 using ServingStatus = Streams.Rpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
 
@@ -145,6 +146,7 @@ public sealed class StreamsNode : IAsyncDisposable
         // The cluster starts once the gRPC listener is bound: its address (port 0 resolved) is
         // what the node advertises when no other is configured.
         await Cluster.StartAsync(DataDirectory, GrpcAddress, cancellationToken);
+        _app.Services.GetRequiredService<DeliveryWorkers>().Start(Cluster.Address ?? GrpcAddress, DataDirectory);
         if (_certificate is { } certificate && _logger.IsEnabled(LogLevel.Information))
         {
             var notAfter = certificate.NotAfter.ToUniversalTime();
@@ -222,6 +224,12 @@ public sealed class StreamsNode : IAsyncDisposable
         services.AddSingleton<ConsumerGroupCoordinator>();
         services.AddRpcService<StreamsService>();
         services.AddRpcService<ConsumersService>();
+        services.AddSingleton<DeliveryStreamAdministration>();
+        services.AddRpcService<FirehoseService>();
+        services.AddSingleton(settings.Firehose);
+        services.AddSingleton<DeliveryMetrics>();
+        services.AddSingleton<DeliveryWorkers>();
+        services.AddHostedService(sp => sp.GetRequiredService<DeliveryWorkers>());
         services.AddRpcService<ClusterService>();
         services.AddRpcService<ControllerPeerService>();
     }

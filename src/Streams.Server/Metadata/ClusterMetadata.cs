@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Diagnostics.CodeAnalysis;
+using Streams.Server.Metadata.Firehose;
 using Streams.V1;
 
 namespace Streams.Server.Metadata;
@@ -49,6 +50,9 @@ public sealed record ClusterMetadata
 
     /// <summary>Every shard's place, by Raft group id.</summary>
     public ImmutableDictionary<long, ShardAddress> ShardsByGroup { get; init; } = ImmutableDictionary<long, ShardAddress>.Empty;
+
+    /// <summary>The delivery streams, by name (ordinal order).</summary>
+    public ImmutableSortedDictionary<string, DeliveryStreamRecord> DeliveryStreams { get; init; } = ImmutableSortedDictionary.Create<string, DeliveryStreamRecord>(StringComparer.Ordinal);
 
     /// <summary>The replica move under way, or null (there is at most one at a time).</summary>
     public ReplicaMove? PendingMove { get; init; }
@@ -157,7 +161,8 @@ public sealed record ClusterMetadata
         && Streams.Values.SequenceEqual(other.Streams.Values)
         && ShardsByGroup.Count == other.ShardsByGroup.Count
         && ShardsByGroup.All(pair => other.ShardsByGroup.TryGetValue(pair.Key, out var address) && address == pair.Value)
-        && PendingMove == other.PendingMove;
+        && PendingMove == other.PendingMove
+        && DeliveryStreams.Values.SequenceEqual(other.DeliveryStreams.Values);
 
     /// <summary>A hash of the counters.</summary>
     public override int GetHashCode() => HashCode.Combine(IsBootstrapped, NextStreamId, NextGroupId, NextNodeRaftId, Nodes.Count, Streams.Count);

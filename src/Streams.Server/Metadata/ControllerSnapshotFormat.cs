@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Google.Protobuf;
 using Streams.Server.Metadata.Consumers;
+using Streams.Server.Metadata.Firehose;
 using Streams.Server.Metadata.V1;
 using Streams.Server.Routing;
 using Streams.V1;
@@ -65,6 +66,7 @@ public static class ControllerSnapshotFormat
         };
         message.Nodes.AddRange(metadata.Nodes.Values.Select(n => new StoredNode { NodeId = n.NodeId, Address = n.Address, Role = ToStored(n.Role), RaftId = n.RaftId }));
         message.Streams.AddRange(metadata.Streams.Values.Select(ToStored));
+        message.DeliveryStreams.AddRange(metadata.DeliveryStreams.Values.Select(ToStored));
         if (metadata.PendingMove is { } move)
         {
             message.PendingMove = new StoredReplicaMove { GroupId = move.GroupId, FromNode = move.FromNode, ToNode = move.ToNode };
@@ -101,6 +103,12 @@ public static class ControllerSnapshotFormat
             }
 
             var move = message.PendingMove is { } m ? new ReplicaMove(m.GroupId, m.FromNode, m.ToNode) : null;
+            var deliveryStreams = ImmutableSortedDictionary.CreateBuilder<string, DeliveryStreamRecord>(StringComparer.Ordinal);
+            foreach (var d in message.DeliveryStreams)
+            {
+                deliveryStreams.Add(d.Name, FromStored(d));
+            }
+
             return new ClusterMetadata
             {
                 IsBootstrapped = message.Bootstrapped,
@@ -114,12 +122,79 @@ public static class ControllerSnapshotFormat
                 Streams = streams.ToImmutable(),
                 ShardsByGroup = byGroup.ToImmutable(),
                 PendingMove = move,
+                DeliveryStreams = deliveryStreams.ToImmutable(),
             };
         }
         catch (ArgumentException ex)
         {
             throw new InvalidDataException("The controller snapshot is inconsistent: " + ex.Message, ex);
         }
+    }
+
+    private static StoredDeliveryStream ToStored(DeliveryStreamRecord record)
+    {
+        var stored = new StoredDeliveryStream
+        {
+            Name = record.Name,
+            SourceStreamName = record.SourceStreamName,
+            Destination = record.Destination,
+            InitialPosition = (int)record.InitialPosition,
+            VersionId = record.VersionId,
+            CreatedAtUnixMs = record.CreatedAt.ToUnixTimeMilliseconds(),
+            UpdatedAtUnixMs = record.UpdatedAt.ToUnixTimeMilliseconds(),
+        };
+        stored.Shards.AddRange(record.Shards.Select(pair => new StoredDeliveryShard
+        {
+            ShardId = pair.Key,
+            Worker = pair.Value.Worker,
+            LagMillis = pair.Value.LagMillis,
+            LagRecords = pair.Value.LagRecords,
+            ObjectsDelivered = pair.Value.ObjectsDelivered,
+            RecordsDelivered = pair.Value.RecordsDelivered,
+            BytesDelivered = pair.Value.BytesDelivered,
+            RecordsFailed = pair.Value.RecordsFailed,
+            UploadFailures = pair.Value.UploadFailures,
+            LastError = pair.Value.LastError,
+            LastErrorUnixMs = pair.Value.LastErrorAt?.ToUnixTimeMilliseconds() ?? 0,
+            ReportedAtUnixMs = pair.Value.ReportedAt?.ToUnixTimeMilliseconds() ?? 0,
+        }));
+        return stored;
+    }
+
+    private static DeliveryStreamRecord FromStored(StoredDeliveryStream stored)
+    {
+        var shards = ImmutableSortedDictionary.CreateBuilder<string, DeliveryShardProgress>(StringComparer.Ordinal);
+        foreach (var s in stored.Shards)
+        {
+            shards.Add(s.ShardId, new DeliveryShardProgress
+            {
+                Worker = s.Worker,
+                LagMillis = s.LagMillis,
+                LagRecords = s.LagRecords,
+                ObjectsDelivered = s.ObjectsDelivered,
+                RecordsDelivered = s.RecordsDelivered,
+                BytesDelivered = s.BytesDelivered,
+                RecordsFailed = s.RecordsFailed,
+                UploadFailures = s.UploadFailures,
+                LastError = s.LastError,
+                LastErrorAt = s.LastErrorUnixMs == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(s.LastErrorUnixMs),
+                ReportedAt = s.ReportedAtUnixMs == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(s.ReportedAtUnixMs),
+            });
+        }
+
+        return new DeliveryStreamRecord
+        {
+            Name = stored.Name,
+            SourceStreamName = stored.SourceStreamName,
+            Destination = stored.Destination,
+            InitialPosition = stored.InitialPosition is (int)InitialPosition.TrimHorizon or (int)InitialPosition.Latest
+                ? (InitialPosition)stored.InitialPosition
+                : throw new ArgumentException($"delivery stream '{stored.Name}' has initial position {stored.InitialPosition}."),
+            VersionId = stored.VersionId,
+            CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(stored.CreatedAtUnixMs),
+            UpdatedAt = DateTimeOffset.FromUnixTimeMilliseconds(stored.UpdatedAtUnixMs),
+            Shards = shards.ToImmutable(),
+        };
     }
 
     private static StoredStream ToStored(StreamRecord stream)
@@ -157,6 +232,7 @@ public static class ControllerSnapshotFormat
             ShardEnd = pair.Value.ShardEnd,
             Owner = pair.Value.Owner ?? "",
             Epoch = pair.Value.Epoch,
+            Pending = pair.Value.Pending?.ToString() ?? "",
         }));
         return stored;
     }
@@ -178,6 +254,7 @@ public static class ControllerSnapshotFormat
                 ShardEnd = s.ShardEnd,
                 Owner = s.Owner.Length == 0 ? null : s.Owner,
                 Epoch = s.Epoch,
+                Pending = s.Pending.Length == 0 ? null : ParseSequence(s.Pending),
             });
         }
 

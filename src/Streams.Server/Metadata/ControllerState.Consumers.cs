@@ -109,6 +109,12 @@ public sealed partial class ControllerState
             return Unchanged(metadata);
         }
 
+        if (command.Prepare && state.Epoch == command.LeaseEpoch && (state.Pending == sequence || (state.Checkpoint is { } made && sequence <= made)))
+        {
+            // Prepared already, or prepared and made since (a retried proposal): nothing to do.
+            return Unchanged(metadata);
+        }
+
         group = Sweep(group, ToTime(command.TimestampUnixMs));
         if (!group.Members.TryGetValue(command.MemberId, out var member))
         {
@@ -125,12 +131,16 @@ public sealed partial class ControllerState
         }
 
         // Ending a shard frees its lease; the children may become leasable in the rebalance below.
-        var updated = state with
-        {
-            Checkpoint = sequence ?? state.Checkpoint,
-            ShardEnd = command.ShardEnd,
-            Owner = command.ShardEnd ? null : state.Owner,
-        };
+        // A prepared checkpoint leaves the checkpoint alone; any other clears what was prepared.
+        var updated = command.Prepare
+            ? state with { Pending = sequence }
+            : state with
+            {
+                Checkpoint = sequence ?? state.Checkpoint,
+                ShardEnd = command.ShardEnd,
+                Owner = command.ShardEnd ? null : state.Owner,
+                Pending = null,
+            };
         group = Refresh(group, member) with { Shards = group.Shards.SetItem(shard.ShardId, updated) };
         return WithGroup(metadata, stream, Rebalance(stream, group));
     }
@@ -235,8 +245,18 @@ public sealed partial class ControllerState
                 : ShardIds.ParseError("shard_id", command.ShardId));
         }
 
+        if (command.Prepare && command.ShardEnd)
+        {
+            return MetadataError.InvalidArgument("prepare and shard_end are both set; prepare a checkpoint at a sequence number, make it, then end the shard with a checkpoint of its own.");
+        }
+
         if (command.SequenceNumber.Length == 0)
         {
+            if (command.Prepare)
+            {
+                return MetadataError.InvalidArgument("prepare is set but sequence_number is empty; give the sequence number of the last record the prepared work covers.");
+            }
+
             return command.ShardEnd ? CheckEnd(stream, shard) : MetadataError.InvalidArgument("sequence_number is empty; give the sequence number of the last record processed (it may be empty only with shard_end).");
         }
 

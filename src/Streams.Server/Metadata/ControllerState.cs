@@ -79,6 +79,10 @@ public sealed partial class ControllerState
             ControllerCommand.CommandOneofCase.LeaveGroup => LeaveGroup(metadata, command.LeaveGroup),
             ControllerCommand.CommandOneofCase.Checkpoint => Checkpoint(metadata, command.Checkpoint),
             ControllerCommand.CommandOneofCase.DeleteGroup => DeleteGroup(metadata, command.DeleteGroup),
+            ControllerCommand.CommandOneofCase.CreateDeliveryStream => CreateDeliveryStream(metadata, command.CreateDeliveryStream),
+            ControllerCommand.CommandOneofCase.UpdateDestination => UpdateDestination(metadata, command.UpdateDestination),
+            ControllerCommand.CommandOneofCase.DeleteDeliveryStream => DeleteDeliveryStream(metadata, command.DeleteDeliveryStream),
+            ControllerCommand.CommandOneofCase.DeliveryProgress => DeliveryProgress(metadata, command.DeliveryProgress),
             _ => Refuse(metadata, MetadataError.InvalidArgument("The controller command is empty or of a kind this node does not know; set one of its cases.")),
         };
     }

@@ -23,6 +23,10 @@ public sealed record MetadataError(string Name, string Message)
     /// <param name="message">The message.</param>
     public static MetadataError LeaseLost(string message) => new(StreamsErrors.LeaseLost, message);
 
+    /// <summary>The request names a version of the resource that is not the current one.</summary>
+    /// <param name="message">The message.</param>
+    public static MetadataError ConcurrentModification(string message) => new(StreamsErrors.ConcurrentModification, message);
+
     /// <summary>A limit on streams or shards would be passed.</summary>
     /// <param name="message">The message.</param>
     public static MetadataError LimitExceeded(string message) => new(StreamsErrors.LimitExceeded, message);

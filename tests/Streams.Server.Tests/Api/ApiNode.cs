@@ -22,6 +22,7 @@ public sealed class ApiNode : IAsyncDisposable
         Streams = new StreamsApiClient(channel);
         Cluster = new ClusterApiClient(channel);
         Consumers = new ConsumersApiClient(channel);
+        Firehose = new FirehoseApiClient(channel);
     }
 
     public TestNode Node { get; }
@@ -33,6 +34,8 @@ public sealed class ApiNode : IAsyncDisposable
     public ClusterApiClient Cluster { get; }
 
     public ConsumersApiClient Consumers { get; }
+
+    public FirehoseApiClient Firehose { get; }
 
     public static async Task<ApiNode> StartAsync(params string[] args)
     {

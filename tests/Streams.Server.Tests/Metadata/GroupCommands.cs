@@ -18,6 +18,9 @@ internal sealed record GroupCommands(string Stream, string Group)
     public ControllerCommand Checkpoint(string member, string shardId, long epoch, string sequenceNumber, long atMs, bool shardEnd = false) =>
         new() { Checkpoint = new CheckpointCommand { StreamName = Stream, GroupName = Group, MemberId = member, ShardId = shardId, LeaseEpoch = epoch, SequenceNumber = sequenceNumber, ShardEnd = shardEnd, TimestampUnixMs = atMs } };
 
+    public ControllerCommand Prepare(string member, string shardId, long epoch, string sequenceNumber, long atMs) =>
+        new() { Checkpoint = new CheckpointCommand { StreamName = Stream, GroupName = Group, MemberId = member, ShardId = shardId, LeaseEpoch = epoch, SequenceNumber = sequenceNumber, Prepare = true, TimestampUnixMs = atMs } };
+
     public ControllerCommand Delete(long atMs) =>
         new() { DeleteGroup = new DeleteGroupCommand { StreamName = Stream, GroupName = Group, TimestampUnixMs = atMs } };
 }

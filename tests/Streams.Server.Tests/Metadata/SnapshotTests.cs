@@ -12,7 +12,7 @@ public sealed class SnapshotTests
 {
     // (kind, pick): the kind chooses a command, the pick its target among what exists.
     private static readonly Gen<(int Kind, int Pick)> _steps =
-        from kind in Gen.Frequency((12, Gen.Choose(0, 11)), (6, Gen.Constant(12)), (8, Gen.Choose(13, 16))) from pick in Gen.Choose(0, 10_000) select (kind, pick);
+        from kind in Gen.Frequency((12, Gen.Choose(0, 11)), (6, Gen.Constant(12)), (8, Gen.Choose(13, 16)), (5, Gen.Choose(17, 20))) from pick in Gen.Choose(0, 10_000) select (kind, pick);
 
     [Fact]
     public void Restoring_a_snapshot_gives_a_state_that_snapshots_and_behaves_the_same() =>
@@ -97,7 +97,9 @@ public sealed class SnapshotTests
                 var state = stream.ConsumerGroups.TryGetValue(group.Group, out var g) ? g.ShardState(shard.ShardId) : GroupShard.None;
                 var owner = state.Owner ?? member;
                 var sequence = (shard.EndingSequenceNumber ?? shard.StartingSequenceNumber).ToString();
-                return group.Checkpoint(owner, shard.ShardId, state.Epoch - (pick % 5 == 0 ? 1 : 0), sequence, at, shardEnd: !shard.IsOpen && pick % 2 == 0);
+                return pick % 7 == 3
+                    ? group.Prepare(owner, shard.ShardId, state.Epoch, sequence, at)
+                    : group.Checkpoint(owner, shard.ShardId, state.Epoch - (pick % 5 == 0 ? 1 : 0), sequence, at, shardEnd: !shard.IsOpen && pick % 2 == 0);
             default:
                 return pick % 3 == 0 ? group.Delete(at) : group.Leave(member, at);
         }
@@ -147,6 +149,8 @@ public sealed class SnapshotTests
                 return TestController.Sealed(unsealed.GroupId, new SequenceNumber(pick, 0));
             case >= 13 and <= 16:
                 return GroupCommand(controller, stream, name, kind, pick);
+            case >= 17 and <= 20:
+                return DeliveryCommands.Any(controller, kind - 17, pick, name);
             default:
                 return controller.Create(name, 2);
         }

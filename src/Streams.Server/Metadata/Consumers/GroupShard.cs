@@ -23,4 +23,10 @@ public sealed record GroupShard
 
     /// <summary>The epoch of the shard's latest lease: 0 before the first, one more for each grant.</summary>
     public long Epoch { get; init; }
+
+    /// <summary>
+    /// A checkpoint a holder prepared and has not made yet, or null: it stays across lease changes,
+    /// so the next holder repeats exactly the work up to it (two-phase checkpoints).
+    /// </summary>
+    public SequenceNumber? Pending { get; init; }
 }
