@@ -1,4 +1,5 @@
 using System.Buffers;
+using Streams.Storage.Segments.Files;
 
 namespace Streams.Server.Firehose.Targets;
 

@@ -8,9 +8,10 @@ namespace Streams.Storage.Segments.Files;
 /// .NET has no API for it (opening a directory as a file is refused), so this calls libc on
 /// Linux and macOS; elsewhere it does nothing.
 /// </summary>
-internal static partial class DirectorySync
+public static partial class DirectorySync
 {
     /// <summary>Forces the directory's entries to stable storage.</summary>
+    /// <param name="directory">The directory.</param>
     public static void Flush(string directory)
     {
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
