@@ -231,7 +231,8 @@ internal sealed class NodeProcess : IAsyncDisposable
         // The node has no --exit-with-parent: a small sh keeps it on a leash instead. It runs the
         // node in the background and waits for it; a reader of the pipe on its stdin, which the
         // tests never write to, SIGKILLs the node when the pipe closes, that is when the test
-        // process dies without cleaning up. Killing the process tree kills all three at once.
+        // process dies without cleaning up. Killing the process tree kills all three at once. The
+        // reader writes nowhere and is killed when the node exits, so the output ends with the node.
         var info = new ProcessStartInfo(Tools.Shell)
         {
             UseShellExecute = false,
@@ -240,7 +241,7 @@ internal sealed class NodeProcess : IAsyncDisposable
             RedirectStandardInput = true,
         };
         info.ArgumentList.Add("-c");
-        info.ArgumentList.Add("exec 3<&0; \"$@\" </dev/null 3<&- & node=$!; { read -r _ <&3; kill -KILL \"$node\"; } 2>/dev/null & wait \"$node\"");
+        info.ArgumentList.Add("exec 3<&0; \"$@\" </dev/null 3<&- & node=$!; { read -r _ <&3; kill -KILL \"$node\"; } >/dev/null 2>&1 & watcher=$!; wait \"$node\"; status=$?; kill \"$watcher\" 2>/dev/null; exit $status");
         info.ArgumentList.Add("streams-node");
         info.ArgumentList.Add(Tools.DotnetHost);
         info.ArgumentList.Add(Tools.ServerDll);

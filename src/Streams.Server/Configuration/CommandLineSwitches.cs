@@ -29,7 +29,7 @@ public static class CommandLineSwitches
     }.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The configuration sections the command line may set; any other key is a mistake.</summary>
-    public static IReadOnlySet<string> KnownSections { get; } = new[] { NodeOptions.SectionName, ClusterOptions.SectionName, LimitsOptions.SectionName, TelemetryOptions.SectionName, "Logging" }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+    public static IReadOnlySet<string> KnownSections { get; } = new[] { NodeOptions.SectionName, ClusterOptions.SectionName, LimitsOptions.SectionName, TelemetryOptions.SectionName, FirehoseOptions.SectionName, "Logging" }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The text printed by <c>--help</c>.</summary>
     public static string Usage { get; } = """

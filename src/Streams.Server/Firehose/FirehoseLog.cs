@@ -53,4 +53,7 @@ internal static partial class FirehoseLog
 
     [LoggerMessage(EventId = 7017, Level = LogLevel.Debug, Message = "Delivery stream {DeliveryStream}: leaving the group failed ({Reason}); the session expires instead.")]
     public static partial void LeaveFailed(ILogger logger, string deliveryStream, string reason);
+
+    [LoggerMessage(EventId = 7018, Level = LogLevel.Information, Message = "Delivery stream {DeliveryStream}: {ShardId} is gone ({Reason}); waiting for the source stream.")]
+    public static partial void SourceMissing(ILogger logger, string deliveryStream, string shardId, string reason);
 }

@@ -91,6 +91,12 @@ internal sealed class ShardDelivery : IDisposable
         {
             return await DeliverAsync(cancellationToken).ConfigureAwait(false);
         }
+        catch (StreamsException ex) when (ex.StatusCode == StatusCode.NotFound)
+        {
+            // The source stream was deleted: the worker waits for one of the name to be created again.
+            FirehoseLog.SourceMissing(_context.Logger, _context.Settings.DeliveryStreamName, ShardId, ex.Message);
+            return false;
+        }
         catch (LeaseLostException)
         {
             FirehoseLog.LeaseLost(_context.Logger, _context.Settings.DeliveryStreamName, ShardId, Epoch);
