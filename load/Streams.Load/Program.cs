@@ -97,7 +97,7 @@ var raftConcurrency = new Option<int[]>("--concurrency")
 {
     Description = "Closed-loop proposers at the leader, one measurement per number, such as 1,1024 (1 shows latency; 1024 keeps both cores of a 2-core machine busy without fsync).",
     DefaultValueFactory = _ => [1, 1024],
-    CustomParser = ParseCounts,
+    CustomParser = r => ParsePositive(r, "number of proposers", "Give at least one number of proposers, such as 1,1024."),
     HelpName = "list",
     AllowMultipleArgumentsPerToken = true,
 };
@@ -213,7 +213,62 @@ streams.SetAction((parse, cancellationToken) =>
         cancellationToken);
 });
 
-var root = new RootCommand("Load generator and benchmarks for Streams.") { rpc, breakdown, serve, storage, raft, streams };
+// Firehose: delivery streams into s3rver; steady-rate delivery and the drain of a backlog.
+var firehoseQuick = new Option<bool>("--quick") { Description = "A short smoke run (< 1 minute): 4 s per rate, a 30 MB backlog; other options still override." };
+var firehoseDuration = new Option<TimeSpan?>("--duration") { Description = "How long each steady run puts records (default 20s).", CustomParser = r => ParseDuration(r), HelpName = "duration" };
+var firehoseRates = new Option<int[]>("--rates")
+{
+    Description = "Steady put rates in records/s, one run each, such as 2000,10000 (the default).",
+    CustomParser = r => ParsePositive(r, "rate"),
+    HelpName = "list",
+    AllowMultipleArgumentsPerToken = true,
+};
+var firehoseNodes = new Option<int[]>("--nodes")
+{
+    Description = "Cluster sizes to measure, each with its own cluster, such as 1,3 (default 1).",
+    CustomParser = r => ParsePositive(r, "node count"),
+    HelpName = "list",
+    AllowMultipleArgumentsPerToken = true,
+};
+var firehoseDrain = new Option<int?>("--drain-megabytes") { Description = "The backlog put before the drain run's delivery stream is created, in MB (default 200)." };
+var firehoseRuns = new Option<int?>("--runs") { Description = "Runs per measurement; the median is reported (default 1)." };
+var firehoseDirectory = new Option<string?>("--dir") { Description = "Where the nodes' data, s3rver's objects and the logs go (default: a temporary directory, deleted afterwards; logs kept when something failed)." };
+foreach (var atLeastOne in new[] { firehoseDrain, firehoseRuns })
+{
+    atLeastOne.Validators.Add(result =>
+    {
+        if (result.GetValueOrDefault<int?>() is < 1)
+        {
+            result.AddError($"{atLeastOne.Name} must be at least 1.");
+        }
+    });
+}
+
+var firehose = new Command("firehose", "Measure Firehose delivery into s3rver (Node.js, tests/interop/node): a 4-shard stream per run on a 1-node (and with --nodes 1,3 a 3-node) cluster, steady open-loop puts of 1 KiB records delivered with 5 MiB / 1 s buffering (S3 MB/s, objects/s, Describe's lag, put-to-listed latency), and the drain of a backlog.")
+{
+    firehoseQuick, firehoseDuration, firehoseRates, firehoseNodes, firehoseDrain, firehoseRuns, streamsDurability, firehoseDirectory, markdown,
+};
+firehose.SetAction((parse, cancellationToken) =>
+{
+    var defaults = parse.GetValue(firehoseQuick) ? Streams.Load.Firehose.FirehoseSettings.QuickDefaults : new Streams.Load.Firehose.FirehoseSettings();
+    var rates = parse.GetValue(firehoseRates);
+    var nodes = parse.GetValue(firehoseNodes);
+    return Streams.Load.Firehose.FirehoseBenchmark.RunAsync(
+        defaults with
+        {
+            Duration = parse.GetValue(firehoseDuration) ?? defaults.Duration,
+            Rates = rates is { Length: > 0 } ? rates : defaults.Rates,
+            Nodes = nodes is { Length: > 0 } ? nodes : defaults.Nodes,
+            DrainMegabytes = parse.GetValue(firehoseDrain) ?? defaults.DrainMegabytes,
+            Runs = parse.GetValue(firehoseRuns) ?? defaults.Runs,
+            Durability = parse.GetValue(streamsDurability) ?? defaults.Durability,
+            Directory = parse.GetValue(firehoseDirectory),
+            MarkdownFile = parse.GetValue(markdown),
+        },
+        cancellationToken);
+});
+
+var root = new RootCommand("Load generator and benchmarks for Streams.") { rpc, breakdown, serve, storage, raft, streams, firehose };
 var configuration = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(10) };
 return await root.Parse(args).InvokeAsync(configuration).ConfigureAwait(false);
 
@@ -232,30 +287,27 @@ static Option<TimeSpan> DurationOption(string name, string description, TimeSpan
 static List<string> SplitList(string[]? values) =>
     [.. (values ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Distinct()];
 
-static int[] ParseCounts(ArgumentResult result)
+static int[] ParsePositive(ArgumentResult result, string what, string? noneError = null)
 {
-    // Accepts "1,1024" as well as "1 1024".
-    var counts = new List<int>();
-    foreach (var token in result.Tokens)
+    // Accepts "1,3" as well as "1 3".
+    var values = new List<int>();
+    foreach (var part in result.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
     {
-        foreach (var part in token.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value < 1)
         {
-            if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var count) || count < 1)
-            {
-                result.AddError($"'{part}' is not a positive number of proposers.");
-                return [];
-            }
-
-            counts.Add(count);
+            result.AddError($"'{part}' is not a positive {what}.");
+            return [];
         }
+
+        values.Add(value);
     }
 
-    if (counts.Count == 0)
+    if (values.Count == 0 && noneError is not null)
     {
-        result.AddError("Give at least one number of proposers, such as 1,1024.");
+        result.AddError(noneError);
     }
 
-    return [.. counts.Distinct()];
+    return [.. values.Distinct()];
 }
 
 static TimeSpan ParseDuration(ArgumentResult result)

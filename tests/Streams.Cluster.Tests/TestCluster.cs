@@ -20,11 +20,14 @@ internal sealed class TestCluster : IAsyncDisposable
     // Replaced whole when a node is added, so that writers and pollers enumerate a stable list.
     private volatile NodeProcess[] _nodes;
 
-    private TestCluster(List<NodeProcess> nodes, string root, string peers)
+    private readonly IReadOnlyList<string> _nodeArguments;
+
+    private TestCluster(List<NodeProcess> nodes, string root, string peers, IReadOnlyList<string> nodeArguments)
     {
         _nodes = [.. nodes];
         Root = root;
         Peers = peers;
+        _nodeArguments = nodeArguments;
     }
 
     /// <summary>Every node started, in the order started (a node added later comes last).</summary>
@@ -39,7 +42,13 @@ internal sealed class TestCluster : IAsyncDisposable
     public NodeProcess Node(string id) => _nodes.Single(n => n.Id == id);
 
     /// <summary>Starts <paramref name="count"/> nodes and waits until each has printed its listening line.</summary>
-    public static async Task<TestCluster> StartAsync(int count, string name)
+    /// <param name="count">How many nodes, <c>node-1</c>..<c>node-N</c>.</param>
+    /// <param name="name">Names the temporary root.</param>
+    /// <param name="nodeArguments">
+    /// More settings for every node (a node added later too), last on its command line so that they
+    /// override the defaults here, such as <c>--Firehose:SessionTimeout 00:00:03</c>.
+    /// </param>
+    public static async Task<TestCluster> StartAsync(int count, string name, IReadOnlyList<string>? nodeArguments = null)
     {
         Tools.Require();
         var root = Directory.CreateTempSubdirectory($"streams-cluster-{name}-").FullName;
@@ -50,10 +59,10 @@ internal sealed class TestCluster : IAsyncDisposable
         {
             var grpcPort = ports[2 * (i - 1)];
             var httpPort = ports[(2 * (i - 1)) + 1];
-            nodes.Add(NewNode(root, $"node-{i}", grpcPort, httpPort, ["--peers", peers]));
+            nodes.Add(NewNode(root, $"node-{i}", grpcPort, httpPort, ["--peers", peers], nodeArguments ?? []));
         }
 
-        var cluster = new TestCluster(nodes, root, peers);
+        var cluster = new TestCluster(nodes, root, peers, nodeArguments ?? []);
         try
         {
             await Task.WhenAll(nodes.Select(n => n.StartAsync()));
@@ -82,7 +91,7 @@ internal sealed class TestCluster : IAsyncDisposable
             "--join", "true",
             "--advertise", $"http://127.0.0.1:{ports[0]}",
             "--peers", Peers,
-        ]);
+        ], _nodeArguments);
 
         // Listed before it starts, so that a failed start is in the failure report and is cleaned up.
         _nodes = [.. _nodes, node];
@@ -219,7 +228,7 @@ internal sealed class TestCluster : IAsyncDisposable
         }
     }
 
-    private static NodeProcess NewNode(string root, string nodeId, int grpcPort, int httpPort, IReadOnlyList<string> membership)
+    private static NodeProcess NewNode(string root, string nodeId, int grpcPort, int httpPort, IReadOnlyList<string> membership, IReadOnlyList<string> nodeArguments)
     {
         var data = Path.Combine(root, nodeId);
         return new NodeProcess(nodeId, grpcPort, httpPort, data,
@@ -232,15 +241,17 @@ internal sealed class TestCluster : IAsyncDisposable
             "--Cluster:TickMilliseconds", "20",
             "--Logging:LogLevel:Default", "Warning",
             "--Logging:LogLevel:Streams", "Information",
+            .. nodeArguments,
         ]);
     }
 
     /// <summary>
-    /// Distinct loopback ports free now, below the kernel's ephemeral range: while a killed node is
-    /// down, the others keep connecting to it, and one of their outgoing connections could take
-    /// its port from the ephemeral range and make its restart fail to bind.
+    /// Distinct loopback ports free now, below the kernel's ephemeral range: while a killed node (or
+    /// any server a test restarts on its port) is down, the others keep connecting to it, and one of
+    /// their outgoing connections could take its port from the ephemeral range and make its restart
+    /// fail to bind.
     /// </summary>
-    private static int[] FreePorts(int count)
+    internal static int[] FreePorts(int count)
     {
         var ephemeralLow = 32768;
         const string RangeFile = "/proc/sys/net/ipv4/ip_local_port_range";

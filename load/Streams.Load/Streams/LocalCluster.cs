@@ -51,7 +51,14 @@ internal sealed class LocalCluster : IAsyncDisposable
     /// <summary>CPU time used by the three nodes together so far.</summary>
     public TimeSpan CpuTime => _nodes.Aggregate(TimeSpan.Zero, (sum, node) => sum + node.CpuTime);
 
-    public static async Task<LocalCluster> StartAsync(int nodeCount, string dataRoot, string logRoot, string durability, CancellationToken cancellationToken)
+    /// <summary>Starts the nodes and waits until each listens.</summary>
+    /// <param name="nodeCount">How many nodes (node-1..node-N).</param>
+    /// <param name="dataRoot">Where each node's data directory goes.</param>
+    /// <param name="logRoot">Where each node's log goes.</param>
+    /// <param name="durability">The nodes' durability policy.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <param name="extraArguments">More settings for every node, such as <c>--Firehose:ReportInterval 00:00:01</c>.</param>
+    public static async Task<LocalCluster> StartAsync(int nodeCount, string dataRoot, string logRoot, string durability, CancellationToken cancellationToken, IReadOnlyList<string>? extraArguments = null)
     {
         Directory.CreateDirectory(dataRoot);
         Directory.CreateDirectory(logRoot);
@@ -84,6 +91,7 @@ internal sealed class LocalCluster : IAsyncDisposable
                         "--peers", peers,
                         "--replication-factor", nodeCount.ToString(CultureInfo.InvariantCulture),
                         "--durability", durability,
+                        .. extraArguments ?? [],
                     ];
                     var node = NodeProcess.Start(names[i], addresses[i], Path.Combine(logRoot, names[i] + ".log"), nodeArgs);
                     nodes.Add(node);

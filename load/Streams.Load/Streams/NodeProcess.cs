@@ -90,20 +90,7 @@ internal sealed class NodeProcess : IDisposable
     public long Errors => Interlocked.Read(ref _errors);
 
     /// <summary>CPU time (user + system) the node has used so far; zero once it exited.</summary>
-    public TimeSpan CpuTime
-    {
-        get
-        {
-            try
-            {
-                return _process.HasExited ? TimeSpan.Zero : _process.TotalProcessorTime;
-            }
-            catch (InvalidOperationException)
-            {
-                return TimeSpan.Zero;
-            }
-        }
-    }
+    public TimeSpan CpuTime => ClusterBenchmarkRun.CpuTime(_process);
 
     public static NodeProcess Start(string name, Uri grpcAddress, string logPath, IEnumerable<string> args) => new(name, grpcAddress, logPath, args);
 

@@ -25,7 +25,7 @@ internal static class StreamsBenchmark
         var root = settings.Directory ?? Path.Combine(Path.GetTempPath(), "streams-load-streams-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
         var dataRoot = Path.Combine(root, "data");
         var logRoot = Path.Combine(root, "logs");
-        var outcome = new Outcome { LoadBefore = LoadAverage() };
+        var outcome = new Outcome();
         Session.Progress($"data and node logs under {root}");
         LocalCluster? cluster = null;
         try
@@ -74,7 +74,7 @@ internal static class StreamsBenchmark
         {
             if (cluster is not null)
             {
-                outcome.LoadAfter = LoadAverage();
+                outcome.LoadAfter = ClusterBenchmarkRun.LoadAverage();
                 outcome.Nodes = [.. cluster.Nodes.Select(n => new NodeSummary(n.Name, n.Pid, n.GrpcAddress, n.Arguments, n.ExitCode, n.Warnings, n.Errors, n.Diagnostics(), n.LogPath))];
                 Session.Progress("stopping the nodes");
                 await cluster.DisposeAsync().ConfigureAwait(false);
@@ -86,23 +86,15 @@ internal static class StreamsBenchmark
         outcome.LogDirectory = keepLogs ? logRoot : null;
         if (settings.Directory is null)
         {
-            TryDelete(dataRoot);
+            ClusterBenchmarkRun.TryDelete(dataRoot);
             if (!keepLogs)
             {
-                TryDelete(root);
+                ClusterBenchmarkRun.TryDelete(root);
             }
         }
 
         var report = new StreamsReport(settings, MachineInfo.Describe(), started, outcome);
-        Console.Out.Write(report.ToText());
-        Console.Out.Flush();
-        if (settings.MarkdownFile is { } markdown)
-        {
-            await File.WriteAllTextAsync(markdown.FullName, report.ToMarkdown(), CancellationToken.None).ConfigureAwait(false);
-            Session.Progress($"wrote {markdown.FullName}");
-        }
-
-        return outcome.Cancelled ? 130 : outcome.Failed ? 1 : 0;
+        return await ClusterBenchmarkRun.PublishAsync(report.ToText(), report.ToMarkdown, settings.MarkdownFile, outcome).ConfigureAwait(false);
     }
 
     private static async Task MeasureAsync(StreamsBench bench, Outcome outcome, CancellationToken cancellationToken)
@@ -224,20 +216,6 @@ internal static class StreamsBenchmark
         }
     }
 
-    /// <summary>The 1-minute load average (/proc/loadavg), or NaN: other processes sharing the cores show there.</summary>
-    private static double LoadAverage()
-    {
-        try
-        {
-            var text = File.ReadAllText("/proc/loadavg");
-            return double.Parse(text.Split(' ')[0], CultureInfo.InvariantCulture);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
-        {
-            return double.NaN;
-        }
-    }
-
     /// <summary>A pause for the previous run's last calls to drain, a clean heap here, the leaders read again; and a check that every node still runs.</summary>
     private static async Task SettleAsync(StreamsBench bench, CancellationToken cancellationToken)
     {
@@ -286,25 +264,6 @@ internal static class StreamsBenchmark
         return parts.Count == 0 ? string.Empty : "  " + string.Join(", ", parts);
     }
 
-    private static void TryDelete(string directory)
-    {
-        try
-        {
-            if (Directory.Exists(directory))
-            {
-                Directory.Delete(directory, recursive: true);
-            }
-        }
-        catch (IOException ex)
-        {
-            Session.Progress($"could not delete {directory}: {ex.Message}");
-        }
-        catch (UnauthorizedAccessException ex)
-        {
-            Session.Progress($"could not delete {directory}: {ex.Message}");
-        }
-    }
-
     /// <summary>One measurement: a workload, a target and a record size, with its runs and what failed in it (warm-ups included).</summary>
     internal sealed class Measured(string workload, Target target, int recordBytes)
     {
@@ -345,7 +304,7 @@ internal static class StreamsBenchmark
     internal sealed record NodeSummary(string Name, int Pid, Uri Address, string Arguments, int? ExitCode, long Warnings, long Errors, (IReadOnlyList<string> Problems, string Tail) Diagnostics, string LogPath);
 
     /// <summary>Everything the report needs.</summary>
-    internal sealed class Outcome
+    internal sealed class Outcome : ClusterOutcome
     {
         public LocalCluster? Cluster { get; set; }
 
@@ -369,21 +328,8 @@ internal static class StreamsBenchmark
 
         public IReadOnlyList<NodeSummary> Nodes { get; set; } = [];
 
-        public bool Cancelled { get; set; }
-
-        public string? Aborted { get; set; }
-
-        public TimeSpan Took { get; set; }
-
-        /// <summary>The 1-minute load average when the benchmark started and when it ended.</summary>
-        public double LoadBefore { get; set; }
-
-        public double LoadAfter { get; set; } = double.NaN;
-
-        public string? LogDirectory { get; set; }
-
         public IEnumerable<Measured> All => Throughput.Concat(Latency).Concat(Delivery is null ? [] : [Delivery]);
 
-        public bool Failed => Aborted is not null || All.Any(m => m.Failures.Any) || Nodes.Any(n => n.ExitCode is not null || n.Errors > 0);
+        public override bool Failed => Aborted is not null || All.Any(m => m.Failures.Any) || Nodes.Any(n => n.ExitCode is not null || n.Errors > 0);
     }
 }

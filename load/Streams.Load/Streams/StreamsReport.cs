@@ -1,4 +1,5 @@
 using System.Globalization;
+using static Streams.Load.ClusterBench.ClusterReport;
 
 namespace Streams.Load.ClusterBench;
 
@@ -24,13 +25,10 @@ internal sealed class StreamsReport(StreamsSettings settings, MachineInfo machin
         var command = outcome.Nodes.Count > 0
             ? "dotnet Streams.Server.dll " + outcome.Nodes[0].Arguments
             : "(the nodes did not start)";
-        var status = outcome switch
-        {
-            { Aborted: { } reason } => $"ABORTED: {reason}; the figures cover what ran before (details below)",
-            { Cancelled: true } => "CANCELLED before the end: partial results",
-            { Failed: true } => "FAILURES: some calls, records or deliveries failed, or a node logged errors (details below): the figures are suspect",
-            _ => "OK: no failed call, record or delivery; no node logged an error",
-        };
+        var status = Status(
+            outcome,
+            failed: "FAILURES: some calls, records or deliveries failed, or a node logged errors (details below): the figures are suspect",
+            ok: "OK: no failed call, record or delivery; no node logged an error");
         var lines = new List<string>
         {
             "Streams cluster benchmark (streams-load streams): a 3-node cluster of node processes on this machine",
@@ -220,21 +218,7 @@ internal sealed class StreamsReport(StreamsSettings settings, MachineInfo machin
                 : $"leaders:   {bench.LeaderMoves.Count} shard leader move(s): {string.Join("; ", bench.LeaderMoves)}");
         }
 
-        foreach (var node in outcome.Nodes)
-        {
-            var state = node.ExitCode is { } code ? $"EXITED with code {code} during the benchmark" : "ran to the end";
-            lines.Add($"node:      {node.Name} (pid {node.Pid}, {node.Address}): {state}; its log: {node.Warnings} warning(s), {node.Errors} error(s)");
-            foreach (var problem in node.Diagnostics.Problems)
-            {
-                lines.Add("             " + problem);
-            }
-
-            if (node.ExitCode is not null)
-            {
-                lines.Add($"           last lines of {node.Name}:");
-                lines.AddRange(node.Diagnostics.Tail.Split('\n').Select(l => "             " + l));
-            }
-        }
+        lines.AddRange(NodeLines(outcome.Nodes));
 
         foreach (var measured in outcome.All)
         {
@@ -256,16 +240,4 @@ internal sealed class StreamsReport(StreamsSettings settings, MachineInfo machin
 
         return lines;
     }
-
-    private static double Median<T>(List<T> runs, Func<T, double> figure)
-    {
-        var values = runs.Select(figure).Where(double.IsFinite).Order().ToList();
-        return values.Count == 0 ? double.NaN : values[values.Count / 2];
-    }
-
-    private static string Integer(double value) => double.IsFinite(value) ? value.ToString("#,0", _invariant) : "-";
-
-    private static string Number(double value, int decimals) => double.IsFinite(value) ? value.ToString("N" + decimals.ToString(_invariant), _invariant) : "-";
-
-    private static string Percent(double value) => double.IsFinite(value) ? value.ToString("0", _invariant) + " %" : "-";
 }

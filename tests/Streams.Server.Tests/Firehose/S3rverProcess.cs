@@ -50,6 +50,26 @@ public sealed class S3rverProcess : IDisposable
     /// <summary>True between a start and a stop.</summary>
     public bool IsRunning => _process is { HasExited: false };
 
+    /// <summary>The running server's process id, or null (for benchmark reports).</summary>
+    public int? ProcessId => _process?.Id;
+
+    /// <summary>The processor time the running server used so far (for benchmark reports).</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            try
+            {
+                return _process?.TotalProcessorTime ?? TimeSpan.Zero;
+            }
+            catch (InvalidOperationException)
+            {
+                // Exited and reaped.
+                return TimeSpan.Zero;
+            }
+        }
+    }
+
     /// <summary>Starts an s3rver in <paramref name="dataDirectory"/> with <paramref name="buckets"/> and waits until it answers.</summary>
     public static async Task<S3rverProcess> StartAsync(string dataDirectory, IEnumerable<string> buckets, int port = 0, CancellationToken cancellationToken = default)
     {
