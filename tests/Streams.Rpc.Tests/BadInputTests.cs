@@ -353,6 +353,11 @@ public sealed class BadInputTests : IAsyncLifetime
             services: s => s.AddRpcService<ProbeService>(),
             kestrelOptions: k => k.Limits.Http2.MaxStreamsPerConnection = 2);
         using var channel = RpcChannel.ForAddress(limited.Address);
+
+        // One call first, so the client knows the server's limit from its SETTINGS: a burst sent
+        // before they arrive may open more streams than allowed, and the server refuses those
+        // (REFUSED_STREAM, UNAVAILABLE to the caller), which is not what this test is about.
+        await channel.UnaryCall(ProbeService.WhoAmI, new EchoRequest()).ResponseAsync;
         var calls = Enumerable.Range(0, 12)
             .Select(_ => channel.UnaryCall(ProbeService.WhoAmI, new EchoRequest { DelayMs = 500 }).ResponseAsync)
             .ToArray();

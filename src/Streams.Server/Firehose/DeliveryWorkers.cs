@@ -48,16 +48,19 @@ internal sealed class DeliveryWorkers(
     /// <inheritdoc />
     Task IHostedService.StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>Stops every worker (host shutdown comes here before the cluster is disposed).</summary>
+    /// <summary>
+    /// Stops every worker; they leave their groups, so other nodes take their shards at once. The
+    /// node calls it as soon as it is asked to stop (while it still serves the leave calls); host
+    /// shutdown calls it again, before the cluster is disposed, and waits for the same stop.
+    /// </summary>
     /// <param name="cancellationToken">Unused: workers stop promptly.</param>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_stop.IsCancellationRequested)
+        if (!_stop.IsCancellationRequested)
         {
-            return;
+            await _stop.CancelAsync().ConfigureAwait(false);
         }
 
-        await _stop.CancelAsync().ConfigureAwait(false);
         if (_run is not null)
         {
             await _run.ConfigureAwait(false);

@@ -146,7 +146,9 @@ public sealed class StreamsNode : IAsyncDisposable
         // The cluster starts once the gRPC listener is bound: its address (port 0 resolved) is
         // what the node advertises when no other is configured.
         await Cluster.StartAsync(DataDirectory, GrpcAddress, cancellationToken);
-        _app.Services.GetRequiredService<DeliveryWorkers>().Start(Cluster.Address ?? GrpcAddress, DataDirectory);
+        var workers = _app.Services.GetRequiredService<DeliveryWorkers>();
+        workers.Start(Cluster.Address ?? GrpcAddress, DataDirectory);
+        lifetime.ApplicationStopping.Register(() => _ = workers.StopAsync(CancellationToken.None));
         if (_certificate is { } certificate && _logger.IsEnabled(LogLevel.Information))
         {
             var notAfter = certificate.NotAfter.ToUniversalTime();
