@@ -33,6 +33,12 @@ internal sealed class DeliveryContext
     /// <summary>Sends a progress report to the controller.</summary>
     public required Func<DeliveryProgressCommand, CancellationToken, Task> Report { get; init; }
 
+    /// <summary>
+    /// Leaves the group through the controller directly, not through this node's API: a node that
+    /// is stopping may no longer take calls, yet its workers should hand their shards over at once.
+    /// </summary>
+    public required Func<CancellationToken, Task> Leave { get; init; }
+
     /// <summary>The node's Firehose instruments.</summary>
     public required DeliveryMetrics Metrics { get; init; }
 

@@ -242,7 +242,7 @@ internal sealed class DeliveryWorker : IAsyncDisposable
         using var deadline = new CancellationTokenSource(_leaveTimeout);
         try
         {
-            await _context.Client.LeaveGroupAsync(new LeaveGroupRequest { StreamName = _context.SourceStreamName, GroupName = _context.GroupName, MemberId = _context.MemberId }, deadline.Token).ConfigureAwait(false);
+            await _context.Leave(deadline.Token).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // Leaving is a courtesy: the session expires anyway.
         catch (Exception ex)

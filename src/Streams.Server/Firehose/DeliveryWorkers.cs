@@ -127,6 +127,7 @@ internal sealed class DeliveryWorkers(
     {
         var destination = record.ParseDestination();
         var logger = loggerFactory.CreateLogger<DeliveryWorker>();
+        var memberId = DeliveryStreamRules.MemberIdOf(node.NodeId, _suffix);
         var context = new DeliveryContext
         {
             Client = _client!,
@@ -134,9 +135,13 @@ internal sealed class DeliveryWorkers(
             Target = DeliveryTargets.Create(destination, _dataDirectory, logger),
             SourceStreamName = record.SourceStreamName,
             GroupName = record.ConsumerGroupName,
-            MemberId = DeliveryStreamRules.MemberIdOf(node.NodeId, _suffix),
+            MemberId = memberId,
             NodeId = node.NodeId,
             Report = ReportAsync,
+            Leave = token => cluster.Proposer.ProposeAsync(new ControllerCommand
+            {
+                LeaveGroup = new LeaveGroupCommand { StreamName = record.SourceStreamName, GroupName = record.ConsumerGroupName, MemberId = memberId, TimestampUnixMs = time.GetUtcNow().ToUnixTimeMilliseconds() },
+            }, token),
             Metrics = metrics,
             Options = options,
             Logger = logger,
