@@ -12,6 +12,7 @@ APT_PACKAGES=(
   python3-prometheus-client
   awscli
   python3-boto3
+  python3-yaml
 )
 
 SOLUTION_CANDIDATES=(Streams.sln Streams.slnx)
