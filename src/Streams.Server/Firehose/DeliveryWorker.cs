@@ -15,7 +15,7 @@ namespace Streams.Server.Firehose;
 internal sealed class DeliveryWorker : IAsyncDisposable
 {
     private static readonly TimeSpan _retryDelay = TimeSpan.FromSeconds(2);
-    private static readonly TimeSpan _leaveTimeout = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan _leaveTimeout = TimeSpan.FromSeconds(10);
 
     private readonly DeliveryContext _context;
     private readonly InitialPosition _initialPosition;
@@ -92,11 +92,9 @@ internal sealed class DeliveryWorker : IAsyncDisposable
         }
         finally
         {
-            await StopShardsAsync().ConfigureAwait(false);
-            if (joined)
-            {
-                await LeaveAsync().ConfigureAwait(false);
-            }
+            // Leaving while the shards stop hands them over sooner; a shard still finishing its
+            // last write is fenced like any former holder, and its object is the pending one.
+            await Task.WhenAll(StopShardsAsync(), joined ? LeaveAsync() : Task.CompletedTask).ConfigureAwait(false);
         }
     }
 

@@ -51,7 +51,7 @@ internal static partial class FirehoseLog
     [LoggerMessage(EventId = 7016, Level = LogLevel.Error, Message = "Delivery stream {DeliveryStream}: delivery of {ShardId} failed; it starts again with the next heartbeat.")]
     public static partial void ShardFailed(ILogger logger, string deliveryStream, string shardId, Exception exception);
 
-    [LoggerMessage(EventId = 7017, Level = LogLevel.Debug, Message = "Delivery stream {DeliveryStream}: leaving the group failed ({Reason}); the session expires instead.")]
+    [LoggerMessage(EventId = 7017, Level = LogLevel.Warning, Message = "Delivery stream {DeliveryStream}: leaving the group failed ({Reason}); its shards move to other nodes when the session expires instead.")]
     public static partial void LeaveFailed(ILogger logger, string deliveryStream, string reason);
 
     [LoggerMessage(EventId = 7018, Level = LogLevel.Information, Message = "Delivery stream {DeliveryStream}: {ShardId} is gone ({Reason}); waiting for the source stream.")]
