@@ -214,6 +214,7 @@ streams.SetAction((parse, cancellationToken) =>
 });
 
 // Firehose: delivery streams into s3rver; steady-rate delivery and the drain of a backlog.
+var firehoseAllocations = new Option<bool>("--allocations") { Description = "Only measure the object builder's allocation per record with BenchmarkDotNet (about a minute; no cluster)." };
 var firehoseQuick = new Option<bool>("--quick") { Description = "A short smoke run (< 1 minute): 4 s per rate, a 30 MB backlog; other options still override." };
 var firehoseDuration = new Option<TimeSpan?>("--duration") { Description = "How long each steady run puts records (default 20s).", CustomParser = r => ParseDuration(r), HelpName = "duration" };
 var firehoseRates = new Option<int[]>("--rates")
@@ -246,10 +247,15 @@ foreach (var atLeastOne in new[] { firehoseDrain, firehoseRuns })
 
 var firehose = new Command("firehose", "Measure Firehose delivery into s3rver (Node.js, tests/interop/node): a 4-shard stream per run on a 1-node (and with --nodes 1,3 a 3-node) cluster, steady open-loop puts of 1 KiB records delivered with 5 MiB / 1 s buffering (S3 MB/s, objects/s, Describe's lag, put-to-listed latency), and the drain of a backlog.")
 {
-    firehoseQuick, firehoseDuration, firehoseRates, firehoseNodes, firehoseDrain, firehoseRuns, streamsDurability, firehoseDirectory, markdown,
+    firehoseQuick, firehoseDuration, firehoseRates, firehoseNodes, firehoseDrain, firehoseRuns, streamsDurability, firehoseDirectory, markdown, firehoseAllocations,
 };
 firehose.SetAction((parse, cancellationToken) =>
 {
+    if (parse.GetValue(firehoseAllocations))
+    {
+        return Task.FromResult(Streams.Load.Firehose.FirehoseAllocations.Run());
+    }
+
     var defaults = parse.GetValue(firehoseQuick) ? Streams.Load.Firehose.FirehoseSettings.QuickDefaults : new Streams.Load.Firehose.FirehoseSettings();
     var rates = parse.GetValue(firehoseRates);
     var nodes = parse.GetValue(firehoseNodes);

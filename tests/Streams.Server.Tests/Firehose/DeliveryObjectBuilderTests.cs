@@ -279,39 +279,6 @@ public sealed class DeliveryObjectBuilderTests
         Assert.Equal(new ObjectFormat(RecordFormat.Raw, "\n"u8.ToArray(), ObjectCompression.None), ObjectFormat.Default);
     }
 
-    [Theory]
-    [InlineData(RecordFormat.Raw, ObjectCompression.None)]
-    [InlineData(RecordFormat.Raw, ObjectCompression.Gzip)]
-    [InlineData(RecordFormat.JsonLines, ObjectCompression.None)]
-    [InlineData(RecordFormat.JsonLines, ObjectCompression.Gzip)]
-    public void Appending_a_record_allocates_nothing_once_warm(RecordFormat records, ObjectCompression compression)
-    {
-        using var builder = new DeliveryObjectBuilder(new ObjectFormat(records, "\n"u8.ToArray(), compression));
-        var data = new byte[300];
-        new Random(7).NextBytes(data);
-        data.AsSpan().Replace((byte)'\n', (byte)' ');
-        const string sequence = "00000000000000000042000000";
-        const string key = "partition-key-é";
-
-        // The first object warms the pool, the JSON line buffer and the gzip stream's own buffers.
-        for (var i = 0; i < 2000; i++)
-        {
-            builder.Append(sequence, key, _arrival, data);
-        }
-
-        builder.Finish();
-        builder.Reset();
-        builder.Append(sequence, key, _arrival, data);
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 1999; i++)
-        {
-            builder.Append(sequence, key, _arrival, data);
-        }
-
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal(0, allocated);
-    }
-
     [Fact]
     public void The_content_is_the_objects_bytes_as_a_sequence()
     {
