@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.IO.Compression;
 using System.Text.Encodings.Web;
@@ -45,7 +46,7 @@ public sealed class DeliveryObjectBuilder : IDisposable
     private readonly byte[] _delimiter;
     private readonly PooledChunks _chunks = new();
     private readonly PooledChunksStream _chunksStream;
-    private readonly PooledBufferWriter? _jsonLine;
+    private readonly ArrayBufferWriter<byte>? _jsonLine;
     private readonly Utf8JsonWriter? _json;
     private GZipStream? _gzip;
     private long _gzipInputBytes;
@@ -69,7 +70,7 @@ public sealed class DeliveryObjectBuilder : IDisposable
         _chunksStream = new PooledChunksStream(_chunks);
         if (format.Records == RecordFormat.JsonLines)
         {
-            _jsonLine = new PooledBufferWriter(JsonLineInitialBytes);
+            _jsonLine = new ArrayBufferWriter<byte>(JsonLineInitialBytes);
             _json = new Utf8JsonWriter(_jsonLine, _jsonOptions);
         }
     }
@@ -202,7 +203,7 @@ public sealed class DeliveryObjectBuilder : IDisposable
         _gzipInputBytes = 0;
         _chunks.Reset();
         _json?.Reset();
-        _jsonLine?.Clear();
+        _jsonLine?.ResetWrittenCount();
         _content = default;
         _finished = false;
         RecordCount = 0;
@@ -223,7 +224,6 @@ public sealed class DeliveryObjectBuilder : IDisposable
         _disposed = true;
         DropGzip();
         _json?.Dispose();
-        _jsonLine?.Dispose();
         _chunks.Dispose();
         _chunksStream.Dispose();
         _content = default;
@@ -262,7 +262,7 @@ public sealed class DeliveryObjectBuilder : IDisposable
         {
             // A line is copied out whole or not at all (a key the writer refuses leaves no trace).
             json.Reset();
-            line.Clear();
+            line.ResetWrittenCount();
         }
     }
 
