@@ -57,15 +57,6 @@ public sealed class DeployCheckTests
 
     private static Task<ToolResult> RunScriptAsync(string[] args)
     {
-        // The test process's STREAMS_ settings stay out of the node the script starts.
-        var environment = Environment.GetEnvironmentVariables().Keys.Cast<string>()
-            .Where(name => name.StartsWith("STREAMS_", StringComparison.OrdinalIgnoreCase) || name.StartsWith("OTEL_", StringComparison.OrdinalIgnoreCase))
-            .ToDictionary(name => name, _ => (string?)null);
-        if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host))
-        {
-            environment["DOTNET"] = host;
-        }
-
-        return ToolProcess.RunAsync("bash", [Script, .. args], _scriptTimeout, environment: environment);
+        return ToolProcess.RunAsync("bash", [Script, .. args], _scriptTimeout, environment: ToolProcess.ScriptEnvironment());
     }
 }

@@ -167,17 +167,10 @@ public sealed class LocalClusterScriptTests
     {
         // The nodes run the server built beside these tests; the test process's STREAMS_
         // settings (and a developer's STREAMS_ENDPOINT) stay out of the script and the nodes.
-        var environment = Environment.GetEnvironmentVariables().Keys.Cast<string>()
-            .Where(name => name.StartsWith("STREAMS_", StringComparison.OrdinalIgnoreCase) || name.StartsWith("OTEL_", StringComparison.OrdinalIgnoreCase))
-            .ToDictionary(name => name, _ => (string?)null);
+        var environment = ToolProcess.ScriptEnvironment();
         environment["STREAMS_SERVER_DLL"] = ServerProcess.ServerDll;
         // The CLI is not built by this test project: status runs without it.
         environment["STREAMS_CLI_DLL"] = "";
-        if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host))
-        {
-            environment["DOTNET"] = host;
-        }
-
         return ToolProcess.RunAsync("bash", [Script, .. args], _scriptTimeout, environment: environment);
     }
 

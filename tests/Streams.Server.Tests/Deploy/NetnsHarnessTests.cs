@@ -271,16 +271,7 @@ public sealed partial class NetnsHarnessTests(ITestOutputHelper output)
 
     private static Task<ToolResult> RunAsync(string[] args)
     {
-        // The test process's STREAMS_ and OTEL_ settings stay out of the script and the nodes.
-        var environment = Environment.GetEnvironmentVariables().Keys.Cast<string>()
-            .Where(name => name.StartsWith("STREAMS_", StringComparison.OrdinalIgnoreCase) || name.StartsWith("OTEL_", StringComparison.OrdinalIgnoreCase))
-            .ToDictionary(name => name, _ => (string?)null);
-        if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host))
-        {
-            environment["DOTNET"] = host;
-        }
-
-        return ToolProcess.RunAsync("bash", [Script, .. args], _scriptTimeout, environment: environment);
+        return ToolProcess.RunAsync("bash", [Script, .. args], _scriptTimeout, environment: ToolProcess.ScriptEnvironment());
     }
 
     private void Log(Stopwatch clock, string what) => output.WriteLine($"{clock.Elapsed.TotalSeconds,6:0.0} s  {what}");

@@ -23,6 +23,24 @@ public static class ToolProcess
         Environment.GetEnvironmentVariable("STREAMS_PYTHON") is { Length: > 0 } configured ? configured : "/usr/bin/python3";
 
     /// <summary>
+    /// The environment changes for a deploy script that starts nodes: the test process's STREAMS_
+    /// and OTEL_ settings removed (they must not reach the script or its nodes), and DOTNET set to
+    /// the dotnet host running the tests when it is known. Callers may add their own.
+    /// </summary>
+    public static Dictionary<string, string?> ScriptEnvironment()
+    {
+        var environment = Environment.GetEnvironmentVariables().Keys.Cast<string>()
+            .Where(name => name.StartsWith("STREAMS_", StringComparison.OrdinalIgnoreCase) || name.StartsWith("OTEL_", StringComparison.OrdinalIgnoreCase))
+            .ToDictionary(name => name, _ => (string?)null);
+        if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host))
+        {
+            environment["DOTNET"] = host;
+        }
+
+        return environment;
+    }
+
+    /// <summary>
     /// Runs <paramref name="fileName"/> with <paramref name="args"/>; kills it (and its children)
     /// after <paramref name="timeout"/> and fails the test. <paramref name="environment"/> adds or
     /// (with a null value) removes variables.
