@@ -1,16 +1,16 @@
-using System.Threading.Channels;
 using Streams.Client;
-using Streams.Client.Api;
+using Streams.Client.Consuming;
 using Streams.V1;
 
 namespace Streams.Server.Firehose;
 
 /// <summary>
-/// One delivery stream on one node: a member of the delivery stream's consumer group that
-/// heartbeats, and a <see cref="ShardDelivery"/> per shard it leases. A shard whose lease moved
-/// away is stopped; a newly leased shard starts only after this node's previous delivery of it
-/// finished, so one node never writes a shard twice at once. When heartbeats fail for most of the
-/// session timeout the worker stops its shards itself, before the group hands them to others.
+/// One delivery stream on one node: a member of the delivery stream's consumer group (through the
+/// SDK consumer's <see cref="GroupMembership"/>), and a <see cref="ShardDelivery"/> per shard it
+/// leases. A shard whose lease moved away is stopped; a newly leased shard starts only after this
+/// node's previous delivery of it finished, so one node never writes a shard twice at once. When
+/// heartbeats keep failing, the membership revokes every lease before the session can lapse on the
+/// server, and the worker stops its shards before the group hands them to others.
 /// </summary>
 internal sealed class DeliveryWorker : IAsyncDisposable
 {
@@ -20,9 +20,9 @@ internal sealed class DeliveryWorker : IAsyncDisposable
     private readonly DeliveryContext _context;
     private readonly InitialPosition _initialPosition;
     private readonly Dictionary<string, RunningShard> _shards = new(StringComparer.Ordinal);
-    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly CancellationTokenSource _stop = new();
     private Task? _run;
+    private GroupMembership? _membership;
 
     /// <summary>A worker; <see cref="Start"/> starts it.</summary>
     /// <param name="context">The delivery stream's shared parts.</param>
@@ -56,6 +56,22 @@ internal sealed class DeliveryWorker : IAsyncDisposable
 
     private async Task RunAsync(CancellationToken cancellationToken)
     {
+        // The SDK consumer's membership: joins, heartbeats when the server suggests, passes on every
+        // answer's leases, rejoins after LeaseLost, and revokes everything locally before the
+        // session can lapse when heartbeats keep failing.
+        var options = new ConsumerOptions
+        {
+            StreamName = _context.SourceStreamName,
+            GroupName = _context.GroupName,
+            MemberId = _context.MemberId,
+            SessionTimeout = _context.Options.SessionTimeout,
+            InitialPosition = _initialPosition,
+        };
+        var membership = new GroupMembership(
+            new ConsumerContext(_context.Client, options, _context.MemberId, _context.Logger),
+            (leases, _) => Apply(leases, cancellationToken),
+            _ => StopShards());
+        _membership = membership;
         var joined = false;
         try
         {
@@ -63,24 +79,15 @@ internal sealed class DeliveryWorker : IAsyncDisposable
             {
                 try
                 {
-                    var join = await _context.Client.JoinGroupAsync(new JoinGroupRequest
-                    {
-                        StreamName = _context.SourceStreamName,
-                        GroupName = _context.GroupName,
-                        MemberId = _context.MemberId,
-                        SessionTimeoutMs = (int)_context.Options.SessionTimeout.TotalMilliseconds,
-                        InitialPosition = _initialPosition,
-                    }, cancellationToken).ConfigureAwait(false);
+                    await membership.JoinAsync(cancellationToken).ConfigureAwait(false);
                     joined = true;
-                    FirehoseLog.Joined(_context.Logger, _context.Settings.DeliveryStreamName, _context.MemberId, join.Leases.Count);
-                    Apply(join.Leases, cancellationToken);
-                    await HeartbeatAsync(TimeSpan.FromMilliseconds(Math.Max(100, join.HeartbeatIntervalMs)), cancellationToken).ConfigureAwait(false);
+                    await membership.RunAsync(cancellationToken).ConfigureAwait(false);
                 }
                 catch (StreamsException ex) when (!cancellationToken.IsCancellationRequested)
                 {
-                    // The source stream missing or not active, a cluster without a leader, a limit:
-                    // stop delivering and try again shortly.
-                    await StopShardsAsync().ConfigureAwait(false);
+                    // The source stream missing, a limit, a bad argument: stop delivering and try
+                    // again shortly (the stream may be created again).
+                    StopShards();
                     FirehoseLog.JoinFailed(_context.Logger, _context.Settings.DeliveryStreamName, ex.Message, _retryDelay.TotalMilliseconds);
                     await Task.Delay(_retryDelay, _context.Time, cancellationToken).ConfigureAwait(false);
                 }
@@ -94,64 +101,16 @@ internal sealed class DeliveryWorker : IAsyncDisposable
         {
             // Leaving while the shards stop hands them over sooner; a shard still finishing its
             // last write is fenced like any former holder, and its object is the pending one.
-            await Task.WhenAll(StopShardsAsync(), joined ? LeaveAsync() : Task.CompletedTask).ConfigureAwait(false);
-        }
-    }
-
-    // Heartbeats until the member is refused (then the caller joins again).
-    private async Task HeartbeatAsync(TimeSpan interval, CancellationToken cancellationToken)
-    {
-        var lastSuccess = _context.Time.GetUtcNow();
-        var fenceAfter = _context.Options.SessionTimeout * 0.8;
-        while (true)
-        {
-            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-            {
-                timeout.CancelAfter(interval);
-                try
-                {
-                    await _wake.Reader.ReadAsync(timeout.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    // The interval passed.
-                }
-            }
-
-            cancellationToken.ThrowIfCancellationRequested();
+            StopShards();
+            await Task.WhenAll(Task.WhenAll(_shards.Values.Select(r => r.Task)), joined ? LeaveAsync() : Task.CompletedTask).ConfigureAwait(false);
             Reap();
-            try
-            {
-                var response = await _context.Client.HeartbeatAsync(new HeartbeatRequest
-                {
-                    StreamName = _context.SourceStreamName,
-                    GroupName = _context.GroupName,
-                    MemberId = _context.MemberId,
-                }, cancellationToken).ConfigureAwait(false);
-                lastSuccess = _context.Time.GetUtcNow();
-                Apply(response.Leases, cancellationToken);
-            }
-            catch (StreamsException ex) when (ex.ErrorCode == StreamsErrors.LeaseLost)
-            {
-                FirehoseLog.MemberExpired(_context.Logger, _context.Settings.DeliveryStreamName, _context.MemberId, ex.Message);
-                await StopShardsAsync().ConfigureAwait(false);
-                return;
-            }
-            catch (StreamsException ex) when (!cancellationToken.IsCancellationRequested)
-            {
-                FirehoseLog.HeartbeatFailed(_context.Logger, _context.Settings.DeliveryStreamName, ex.Message);
-                if (_context.Time.GetUtcNow() - lastSuccess > fenceAfter)
-                {
-                    // The group will give the shards to others soon: stop writing them first.
-                    await StopShardsAsync().ConfigureAwait(false);
-                }
-            }
         }
     }
 
     // Stops the deliveries whose lease is gone (or changed epoch) and starts one per new lease.
     private void Apply(IEnumerable<ShardLease> leases, CancellationToken cancellationToken)
     {
+        Reap();
         var current = leases.ToDictionary(l => l.ShardId, StringComparer.Ordinal);
         foreach (var (shardId, running) in _shards)
         {
@@ -193,7 +152,7 @@ internal sealed class DeliveryWorker : IAsyncDisposable
             if (await delivery.RunAsync(cancellationToken).ConfigureAwait(false))
             {
                 // The shard ended: heartbeat at once to be given its children.
-                _wake.Writer.TryWrite(true);
+                _membership?.WakeUp();
             }
         }
 #pragma warning disable CA1031 // A delivery that fails stops its shard only; the lease lapses or moves, and the shard starts again.
@@ -219,20 +178,14 @@ internal sealed class DeliveryWorker : IAsyncDisposable
         }
     }
 
-    private async Task StopShardsAsync()
+    // Stops every delivery; each finishes on its own (its lease gone, its object pending) and is
+    // reaped, while a shard leased again starts only after its previous delivery finished.
+    private void StopShards()
     {
         foreach (var running in _shards.Values)
         {
-            await running.Stop.CancelAsync().ConfigureAwait(false);
+            running.Stop.Cancel();
         }
-
-        await Task.WhenAll(_shards.Values.Select(r => r.Task)).ConfigureAwait(false);
-        foreach (var running in _shards.Values)
-        {
-            running.Stop.Dispose();
-        }
-
-        _shards.Clear();
     }
 
     private async Task LeaveAsync()

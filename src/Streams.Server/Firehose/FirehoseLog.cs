@@ -9,17 +9,8 @@ internal static partial class FirehoseLog
     [LoggerMessage(EventId = 7002, Level = LogLevel.Information, Message = "Delivery stream {DeliveryStream}: worker stopping ({Reason}).")]
     public static partial void WorkerStopping(ILogger logger, string deliveryStream, string reason);
 
-    [LoggerMessage(EventId = 7003, Level = LogLevel.Information, Message = "Delivery stream {DeliveryStream}: joined as {MemberId} with {Leases} lease(s).")]
-    public static partial void Joined(ILogger logger, string deliveryStream, string memberId, int leases);
-
     [LoggerMessage(EventId = 7004, Level = LogLevel.Warning, Message = "Delivery stream {DeliveryStream}: cannot join its group ({Reason}); retrying in {DelayMs} ms.")]
     public static partial void JoinFailed(ILogger logger, string deliveryStream, string reason, double delayMs);
-
-    [LoggerMessage(EventId = 7005, Level = LogLevel.Warning, Message = "Delivery stream {DeliveryStream}: member {MemberId} expired ({Reason}); joining again.")]
-    public static partial void MemberExpired(ILogger logger, string deliveryStream, string memberId, string reason);
-
-    [LoggerMessage(EventId = 7006, Level = LogLevel.Warning, Message = "Delivery stream {DeliveryStream}: heartbeat failed ({Reason}).")]
-    public static partial void HeartbeatFailed(ILogger logger, string deliveryStream, string reason);
 
     [LoggerMessage(EventId = 7007, Level = LogLevel.Information, Message = "Delivery stream {DeliveryStream}: delivering {ShardId} at epoch {Epoch} after '{Checkpoint}' (pending '{Pending}').")]
     public static partial void ShardStarted(ILogger logger, string deliveryStream, string shardId, long epoch, string checkpoint, string pending);

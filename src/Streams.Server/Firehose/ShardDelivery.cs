@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Streams.Client;
 using Streams.Client.Api;
+using Streams.Client.Consuming;
 using Streams.Rpc;
 using Streams.Server.Firehose.Output;
 using Streams.Server.Firehose.Targets;
@@ -177,7 +178,7 @@ internal sealed class ShardDelivery : IDisposable
 
     private async Task AddAsync(Record record, CancellationToken cancellationToken)
     {
-        if (_pending is not null && string.CompareOrdinal(record.SequenceNumber, _pending) > 0)
+        if (_pending is not null && SequenceNumberOrder.IsAfter(record.SequenceNumber, _pending))
         {
             // The pending object's last record is gone (trimmed by retention before it was
             // rewritten): write what is left of it, under the key those records give.
