@@ -186,17 +186,7 @@ internal sealed class DeliveryStreamAdministration(StreamsCluster cluster, Strea
             return (metadata, record);
         }
 
-        // It may have just been created through another node.
-        var controller = cluster.Controller ?? throw StreamsApiException.Unavailable("This node is starting; retry.");
-        try
-        {
-            metadata = await controller.ReadLinearizableAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is TimeoutException or Raft.Runtime.NotLeaderException)
-        {
-            throw StreamsApiException.Unavailable($"Delivery stream '{name}' is not known on this node and the controller could not be asked ({ex.Message}); retry.");
-        }
-
+        metadata = await streams.ReadLatestAsync($"Delivery stream '{name}'", cancellationToken).ConfigureAwait(false);
         return metadata.DeliveryStreams.TryGetValue(name, out record)
             ? (metadata, record)
             : throw StreamsApiException.NotFound($"Delivery stream '{name}' was not found; create it with CreateDeliveryStream, or check the name (ListDeliveryStreams lists them).");

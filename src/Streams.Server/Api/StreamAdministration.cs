@@ -227,21 +227,32 @@ internal sealed class StreamAdministration(StreamsCluster cluster, TimeProvider 
             return stream;
         }
 
-        var controller = cluster.Controller ?? throw StreamsApiException.Unavailable("This node is starting; retry.");
-        try
+        var metadata = await ReadLatestAsync($"Stream '{name}'", cancellationToken).ConfigureAwait(false);
+        if (metadata.TryGetStream(name, out stream))
         {
-            var metadata = await controller.ReadLinearizableAsync(cancellationToken).ConfigureAwait(false);
-            if (metadata.TryGetStream(name, out stream))
-            {
-                return stream;
-            }
-        }
-        catch (Exception ex) when (ex is TimeoutException or Raft.Runtime.NotLeaderException)
-        {
-            throw StreamsApiException.Unavailable($"Stream '{name}' is not known on this node and the controller could not be asked ({ex.Message}); retry.");
+            return stream;
         }
 
         throw StreamsApiException.NotFound($"Stream '{name}' was not found; create it with CreateStream, or check the name (ListStreams lists them).");
+    }
+
+    /// <summary>
+    /// The controller's state as of now (a ReadIndex through its leader), for a name this node's copy
+    /// does not know yet: it may have just been created through another node.
+    /// </summary>
+    /// <param name="what">What was looked for, such as "Stream 'orders'", for the error when the controller cannot be asked.</param>
+    /// <param name="cancellationToken">Gives up.</param>
+    public async ValueTask<ClusterMetadata> ReadLatestAsync(string what, CancellationToken cancellationToken)
+    {
+        var controller = cluster.Controller ?? throw StreamsApiException.Unavailable("This node is starting; retry.");
+        try
+        {
+            return await controller.ReadLinearizableAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException or Raft.Runtime.NotLeaderException)
+        {
+            throw StreamsApiException.Unavailable($"{what} is not known on this node and the controller could not be asked ({ex.Message}); retry.");
+        }
     }
 
     private static void CheckName(string name)
