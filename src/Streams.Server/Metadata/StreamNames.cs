@@ -8,17 +8,26 @@ public static class StreamNames
 
     /// <summary>Null when <paramref name="name"/> is a valid stream name, else a message saying why not.</summary>
     /// <param name="name">The name.</param>
-    public static string? Validate(string? name)
+    public static string? Validate(string? name) => Validate(name, "stream_name", MaxLength);
+
+    /// <summary>
+    /// Null when <paramref name="name"/> is 1 to <paramref name="maxLength"/> characters of letters,
+    /// digits, '_', '.' and '-' (the alphabet of every name in the API), else a message naming <paramref name="field"/>.
+    /// </summary>
+    /// <param name="name">The name.</param>
+    /// <param name="field">The request field it came in, such as delivery_stream_name.</param>
+    /// <param name="maxLength">The longest name allowed.</param>
+    public static string? Validate(string? name, string field, int maxLength)
     {
         if (string.IsNullOrEmpty(name))
         {
-            return "stream_name is required: 1 to 128 characters of letters, digits, '_', '.' and '-'.";
+            return $"{field} is required: 1 to {maxLength} characters of letters, digits, '_', '.' and '-'.";
         }
 
-        if (name.Length > MaxLength || !name.All(IsNameChar))
+        if (name.Length > maxLength || !name.All(IsNameChar))
         {
             var shown = name.Length <= 48 ? name : string.Concat(name.AsSpan(0, 45), "...");
-            return $"stream_name must be 1 to {MaxLength} characters of letters, digits, '_', '.' and '-'; '{shown}' ({name.Length} characters) is not.";
+            return $"{field} must be 1 to {maxLength} characters of letters, digits, '_', '.' and '-'; '{shown}' ({name.Length} characters) is not.";
         }
 
         return null;

@@ -57,21 +57,7 @@ public static class DeliveryStreamRules
 
     /// <summary>Null when <paramref name="name"/> is a valid delivery stream name, else why not.</summary>
     /// <param name="name">The name.</param>
-    public static string? ValidateName(string? name)
-    {
-        if (string.IsNullOrEmpty(name))
-        {
-            return "delivery_stream_name is required: 1 to 64 characters of letters, digits, '_', '.' and '-'.";
-        }
-
-        if (name.Length > MaxNameLength || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-'))
-        {
-            var shown = name.Length <= 80 ? name : string.Concat(name.AsSpan(0, 77), "...");
-            return $"delivery_stream_name must be 1 to {MaxNameLength} characters of letters, digits, '_', '.' and '-'; '{shown}' ({name.Length} characters) is not.";
-        }
-
-        return null;
-    }
+    public static string? ValidateName(string? name) => StreamNames.Validate(name, "delivery_stream_name", MaxNameLength);
 
     /// <summary>
     /// Checks <paramref name="destination"/> (null means none given) and fills in its defaults:
