@@ -43,8 +43,8 @@ internal sealed class RecordFetcher(StreamsCluster cluster, StreamAdministration
             return await call.ResponseAsync.ConfigureAwait(false);
         }
 
-        await CatchUpAsync(replica, cancellationToken).ConfigureAwait(false);
-        var (position, minArrival) = Resolve(replica, start, "starting_sequence_number");
+        var caughtUp = await CatchUpAsync(replica, cancellationToken).ConfigureAwait(false);
+        var (position, minArrival) = Resolve(replica, start, "starting_sequence_number", caughtUp);
         return new GetShardIteratorResponse { ShardIterator = Codec().Encode(stream.StreamId, shard.GroupId, position, minArrival) };
     }
 
@@ -119,8 +119,8 @@ internal sealed class RecordFetcher(StreamsCluster cluster, StreamAdministration
             return;
         }
 
-        await CatchUpAsync(replica, cancellationToken).ConfigureAwait(false);
-        var (position, minArrival) = Resolve(replica, start, "starting_position.sequence_number");
+        var caughtUp = await CatchUpAsync(replica, cancellationToken).ConfigureAwait(false);
+        var (position, minArrival) = Resolve(replica, start, "starting_position.sequence_number", caughtUp);
         // Until a record comes, a subscriber resuming after a sequence number resumes there again
         // (an empty continuation would lose its place).
         var continuation = start.Type == ShardIteratorType.AfterSequenceNumber ? start.SequenceNumber : "";
@@ -166,11 +166,12 @@ internal sealed class RecordFetcher(StreamsCluster cluster, StreamAdministration
     // record was written must find it on any node. So a follower first asks the leader how far the
     // shard is committed (ReadIndex) and waits until it applied that far. Without an answer in
     // time (no leader now) it serves what it has.
-    private static async Task CatchUpAsync(ShardReplica replica, CancellationToken cancellationToken)
+    // Whether the replica is known to hold everything the shard's leader committed when asked.
+    private static async Task<bool> CatchUpAsync(ShardReplica replica, CancellationToken cancellationToken)
     {
         if (replica.Group.Status.IsLeader)
         {
-            return;
+            return true;
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -178,10 +179,12 @@ internal sealed class RecordFetcher(StreamsCluster cluster, StreamAdministration
         try
         {
             await replica.Group.ReadIndexAsync(timeout.Token).ConfigureAwait(false);
+            return true;
         }
         catch (Exception ex) when (ex is TimeoutException or Raft.Runtime.NotLeaderException or Raft.Runtime.RaftGroupStoppedException
             || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
+            return false;
         }
     }
 
@@ -243,7 +246,9 @@ internal sealed class RecordFetcher(StreamsCluster cluster, StreamAdministration
     };
 
     // Where a starting position points in the replica, and the arrival time records must reach.
-    private static (SequenceNumber Position, long MinArrivalMs) Resolve(ShardReplica replica, StartingPosition start, string sequenceField)
+    // A sequence number beyond a replica that could not confirm it is caught up (cut off from the
+    // shard's leader) may well be a record the leader wrote: retry, rather than a lasting refusal.
+    private static (SequenceNumber Position, long MinArrivalMs) Resolve(ShardReplica replica, StartingPosition start, string sequenceField, bool caughtUp)
     {
         switch (start.Type)
         {
@@ -259,6 +264,11 @@ internal sealed class RecordFetcher(StreamsCluster cluster, StreamAdministration
                 if (!SequenceNumber.TryParse(start.SequenceNumber, out var sequence))
                 {
                     throw StreamsApiException.InvalidArgument(SequenceNumber.ParseError(sequenceField, start.SequenceNumber));
+                }
+
+                if (sequence.Index > replica.State.AppliedIndex && !caughtUp)
+                {
+                    throw StreamsApiException.Unavailable($"{sequenceField} {start.SequenceNumber} is beyond this node's replica of shard {replica.Identity.ShardId}, which could not confirm it is caught up with the shard's leader; retry.");
                 }
 
                 if (sequence.Index > replica.State.AppliedIndex)
