@@ -12,9 +12,13 @@ namespace Streams.Server.Shards;
 /// </summary>
 internal sealed class LocalShards(RaftHost host, string directory, ClusterOptions options, TimeProvider time, ILoggerFactory loggerFactory) : IDisposable
 {
-    // Snapshots of a shard's state (its producers) bound the replay at restart. Compaction keeps
-    // the segments (they stay readable until retention), so this costs no data.
-    private const long SnapshotEveryEntries = 20_000;
+    // No periodic snapshots: one would move Raft's first index past entries the segments still
+    // hold, and a follower that fell behind it (cut off, or down, for a while) would be sent the
+    // snapshot instead of those entries, and drop its own older records for it (found by the fault
+    // run: a replica left holding a shard from index 20,003 on). Raft's log is then the whole
+    // retained shard, and only retention takes a snapshot (at the records it deletes anyway). The
+    // price: a restart replays the retained log to rebuild the producer table.
+    private const long SnapshotEveryEntries = 0;
 
     private readonly ConcurrentDictionary<long, ShardReplica> _replicas = new();
     private readonly SemaphoreSlim _changes = new(1, 1);
