@@ -7,14 +7,18 @@ usage() {
   cat <<'EOF'
 Usage: deploy/netns/hosts.sh [--name PREFIX] [--state DIR] COMMAND [args...]
 
-Hosts PREFIX-1..N are network namespaces, each with eth0 (one end of a veth pair) at A.B.C.i;
-the other ends hang on the bridge PREFIX-br in the root namespace, which has A.B.C.254, so the
-caller reaches every host directly. Needs root and iproute2 (ip, tc).
+Hosts PREFIX-1..N are network namespaces, each with eth0 at A.B.C.i, linked to the bridge
+PREFIX-br in the root namespace, which has A.B.C.254, so the caller reaches every host directly.
+A link is a veth pair, or (--link wire) two TAP devices joined by deploy/netns/wire.py. Needs
+root and iproute2 (ip, tc); the wire needs python3 and /dev/net/tun.
 
 Commands:
-  create --hosts N [--subnet A.B.C.0/24]
-                  make the namespaces, veths and bridge (default subnet 10.77.0.0/24); fails,
-                  touching nothing, when PREFIX's hosts exist or the subnet is in use
+  create --hosts N [--subnet A.B.C.0/24] [--link veth|wire|auto]
+                  make the namespaces, links and bridge (default subnet 10.77.0.0/24); fails,
+                  touching nothing, when PREFIX's hosts exist or the subnet is in use.
+                  --link: veth (delay/loss/reorder by the kernel's netem qdisc), wire (by a
+                  user-space process per host), auto (default: veth when this kernel has netem,
+                  else wire)
   run HOST -- COMMAND...
                   run COMMAND in HOST's namespace in the background, in its own session; its
                   output goes to STATE/hosts/I/run-K.log; prints "run-K pid P log FILE"
@@ -27,9 +31,9 @@ Commands:
                   hosts of different groups no longer reach each other, both ways
   partition --one-way A B
                   A's packets to B are dropped; B's packets to A still arrive
-  delay HOST MS [JITTER_MS]   netem delay on HOST's egress (0 removes it)
-  loss HOST PERCENT           netem loss on HOST's egress (0 removes it)
-  reorder HOST PERCENT        netem reorder on HOST's egress (needs a delay: 10 ms if none)
+  delay HOST MS [JITTER_MS]   delay on HOST's egress (0 removes it); netem or the wire
+  loss HOST PERCENT           loss on HOST's egress (0 removes it)
+  reorder HOST PERCENT        reorder on HOST's egress (needs a delay: 10 ms if none)
   pause HOST      SIGSTOP every process started in HOST (its node and `run` commands)
   resume HOST     SIGCONT them
   crash HOST      SIGKILL them and wait until they are gone
@@ -39,10 +43,11 @@ Commands:
                   TCP connect from FROM (a host, or "root") to TO's address (port 7400, 2 s);
                   "refused" counts as reachable. Prints "reachable FROM -> TO rtt MS ms" and exits
                   0, or "unreachable ..." and exits 1. (No ping needed.)
-  heal            remove every partition and netem qdisc, resume paused processes
-  status          hosts, their processes, faults
-  destroy         kill every process in the hosts, delete namespaces, veths, bridge, state dir;
-                  also works without the state dir (after a crash) from --name alone
+  heal            remove every partition, delay, loss and reorder, resume paused processes
+  status          hosts, their link, processes, faults
+  destroy         kill every process in the hosts and the wires, delete namespaces, veths/TAPs,
+                  bridge, state dir; also works without the state dir (after a crash) from
+                  --name alone
 
 HOST is I (1..N), node-I, PREFIX-I or A.B.C.I.
 
@@ -58,11 +63,19 @@ How faults are made (iproute2 only, no iptables/nftables):
   partition  A's neighbour entry for B's address is replaced by a permanent one with an unused
              MAC (02:00:00:de:ad:01): A's frames to B are flooded by the bridge and dropped by
              every receiver, silently, as a lost link drops them (A's connections time out).
-  netem      tc qdisc replace dev eth0 root netem ... inside the host (needs sch_netem in the
-             kernel; without it these commands fail and say so).
+  netem      veth links: tc qdisc replace dev eth0 root netem ... inside the host (needs
+             sch_netem in the kernel; without it these commands fail and say so).
+  wire       wire links (the fallback where the kernel lacks netem): the host's eth0 is a TAP
+             device, and deploy/netns/wire.py copies each frame between it and the TAP
+             PREFIX-vI on the bridge. Frames the host sends are dropped (loss, independently),
+             sent at once (reorder) or held delay ± jitter (uniform; jitter may reorder, as
+             netem's does); frames to the host pass untouched. Settings in
+             STATE/hosts/I/wire.conf, re-read on SIGHUP; log in STATE/hosts/I/wire.log. Cost:
+             a user-space copy per frame: ~0.02 ms more RTT per wire crossed, ~100 MB/s.
   signals    kill -STOP/-CONT/-KILL to each started process group.
 
-Environment: DOTNET, the dotnet host for start-node (default: dotnet on PATH).
+Environment: DOTNET, the dotnet host for start-node (default: dotnet on PATH); PYTHON, the
+python3 that runs the wire (default /usr/bin/python3, else python3 on PATH).
 EOF
 }
 
@@ -158,17 +171,22 @@ STATE="${STATE:-/tmp/streams-netns-$PREFIX}"
 STATE="${STATE%/}"
 BRIDGE="$PREFIX-br"
 DEAD_MAC="02:00:00:de:ad:01"
+WIRE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/wire.py"
 
 HOSTS=""
 NET=""
+LINK=""
 load_state() {
   [[ -f "$STATE/env" ]] || die "no hosts for '$PREFIX' ($STATE/env missing): run 'hosts.sh --name $PREFIX create --hosts N' first"
   HOSTS="$(sed -n 's/^HOSTS=//p' "$STATE/env")"
   NET="$(sed -n 's/^NET=//p' "$STATE/env")"
+  # State from before --link knew veth only.
+  LINK="$(sed -n 's/^LINK=//p' "$STATE/env")"
+  LINK="${LINK:-veth}"
   local recorded
   recorded="$(sed -n 's/^PREFIX=//p' "$STATE/env")"
   [[ "$recorded" == "$PREFIX" ]] || die "$STATE belongs to '$recorded', not '$PREFIX'"
-  if ! is_uint "$HOSTS" || [[ -z "$NET" ]]; then
+  if ! is_uint "$HOSTS" || [[ -z "$NET" ]] || [[ "$LINK" != veth && "$LINK" != wire ]]; then
     die "$STATE/env is damaged: run 'hosts.sh --name $PREFIX destroy' and create again"
   fi
 }
@@ -241,9 +259,136 @@ signal() {
   kill "-$sig" -- "-$pid" 2>/dev/null || kill "-$sig" "$pid" 2>/dev/null || true
 }
 
+# ---------------------------------------------------------------- links
+# Whether this kernel has the netem qdisc: tried on the (new, still idle) bridge and removed again.
+netem_available() {
+  command -v tc >/dev/null 2>&1 || return 1
+  tc qdisc add dev "$BRIDGE" root netem delay 1ms >/dev/null 2>&1 || return 1
+  tc qdisc del dev "$BRIDGE" root >/dev/null 2>&1 || true
+}
+
+# The python3 that runs wire.py, or nothing.
+find_python() {
+  local py="${PYTHON:-}"
+  if [[ -z "$py" ]]; then
+    if [[ -x /usr/bin/python3 ]]; then
+      py=/usr/bin/python3
+    else
+      py="$(command -v python3 || true)"
+    fi
+  fi
+  [[ -z "$py" ]] || ! command -v "$py" >/dev/null 2>&1 || echo "$py"
+}
+
+# Why the wire cannot run here, or nothing when it can.
+wire_unavailable() {
+  [[ -f "$WIRE" ]] || {
+    echo "$WIRE is missing"
+    return 0
+  }
+  [[ -c /dev/net/tun ]] || {
+    echo "/dev/net/tun is missing (TUN/TAP support: CONFIG_TUN, or mknod /dev/net/tun c 10 200)"
+    return 0
+  }
+  [[ -n "$(find_python)" ]] || echo "python3 not found (set PYTHON, or apt-get install python3)"
+}
+
+# Starts host K's wire in the root namespace, in its own session; output to STATE/hosts/K/wire.log.
+start_wire() {
+  local k="$1" d py setsid=()
+  d="$(host_dir "$k")"
+  py="$(find_python)"
+  command -v setsid >/dev/null 2>&1 && setsid=(setsid)
+  printf '=== %s starting the wire of %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(ns "$k")" >>"$d/wire.log"
+  ${setsid[@]+"${setsid[@]}"} "$py" "$WIRE" --netns "$(ns "$k")" --host-dev eth0 \
+    --bridge-dev "$PREFIX-v$k" --conf "$d/wire.conf" </dev/null >>"$d/wire.log" 2>&1 &
+  record_pid "$d/wire.pid" "$!"
+}
+
+# Waits (10 s at most) for host K's wire to say it forwards; says why not and fails otherwise.
+wait_wire() {
+  local k="$1" d deadline=$((SECONDS + 10))
+  d="$(host_dir "$k")"
+  until grep -q '^wire: ready ' "$d/wire.log" 2>/dev/null; do
+    if [[ -z "$(live_pid "$d/wire.pid")" ]] || ((SECONDS >= deadline)); then
+      printf 'hosts.sh: the wire of %s did not start; %s:\n' "$(ns "$k")" "$d/wire.log" >&2
+      tail -n 20 "$d/wire.log" 2>/dev/null | sed 's/^/    /' >&2
+      return 1
+    fi
+    sleep 0.02
+  done
+}
+
+# Pids of every wire of PREFIX: recorded ones, and any whose command line names a PREFIX-vI TAP
+# (so a lost state dir still finds them).
+wire_pids() {
+  local f pid p argv a found
+  if [[ -d "$STATE/hosts" ]]; then
+    for f in "$STATE"/hosts/*/wire.pid; do
+      [[ -f "$f" ]] || continue
+      pid="$(live_pid "$f")"
+      [[ -z "$pid" ]] || echo "$pid"
+    done
+  fi
+  for p in /proc/[0-9]*; do
+    argv=()
+    mapfile -d '' -t argv 2>/dev/null <"$p/cmdline" || continue
+    [[ ${#argv[@]} -ge 2 ]] || continue
+    found=0
+    for a in "${argv[@]}"; do
+      [[ "$a" != */wire.py ]] || found=$((found | 1))
+      [[ ! "$a" =~ ^$PREFIX-v[0-9]+$ ]] || found=$((found | 2))
+    done
+    ((found != 3)) || echo "${p#/proc/}"
+  done
+  return 0
+}
+
+# Sets host K's wire to delay D ms ± J ms, L % loss, R % reorder and waits until it has read them.
+set_wire() {
+  local k="$1" d pid gen deadline=$((SECONDS + 5))
+  d="$(host_dir "$k")"
+  pid="$(live_pid "$d/wire.pid")"
+  [[ -n "$pid" ]] || die "the wire of $(ns "$k") does not run (see $d/wire.log): its link is down; destroy and create the hosts again"
+  gen="${EPOCHREALTIME/./}"
+  printf 'gen=%s\ndelay_ms=%s\njitter_ms=%s\nloss_pct=%s\nreorder_pct=%s\n' "$gen" "$2" "$3" "$4" "$5" >"$d/wire.conf.new"
+  mv -f "$d/wire.conf.new" "$d/wire.conf"
+  kill -HUP "$pid"
+  until grep -q "^wire: applied gen=$gen " "$d/wire.log"; do
+    ((SECONDS < deadline)) || die "the wire of $(ns "$k") (pid $pid) did not take $d/wire.conf in 5 s; see $d/wire.log"
+    sleep 0.01
+  done
+}
+
+# Host K's wire and its settings: "wire delay 50ms 10ms loss 5% (pid P)", "wire - (pid P)" when
+# it passes everything, "wire NOT RUNNING ..." when it is gone.
+wire_status() {
+  local k="$1" d pid delay_ms=0 jitter_ms=0 loss_pct=0 reorder_pct=0 key value out=""
+  d="$(host_dir "$k")"
+  pid="$(live_pid "$d/wire.pid")"
+  if [[ -z "$pid" ]]; then
+    echo "wire NOT RUNNING (see $d/wire.log)"
+    return 0
+  fi
+  if [[ -f "$d/wire.conf" ]]; then
+    while IFS='=' read -r key value; do
+      case "$key" in
+        delay_ms | jitter_ms | loss_pct | reorder_pct) printf -v "$key" '%s' "$value" ;;
+      esac
+    done <"$d/wire.conf"
+  fi
+  if [[ "$delay_ms" != 0 ]]; then
+    out+=" delay ${delay_ms}ms"
+    [[ "$jitter_ms" == 0 ]] || out+=" ${jitter_ms}ms"
+  fi
+  [[ "$loss_pct" == 0 ]] || out+=" loss ${loss_pct}%"
+  [[ "$reorder_pct" == 0 ]] || out+=" reorder ${reorder_pct}%"
+  echo "wire${out:- -} (pid $pid)"
+}
+
 # ---------------------------------------------------------------- create
 cmd_create() {
-  local subnet="10.77.0.0/24" n=""
+  local subnet="10.77.0.0/24" n="" link=auto
   while [[ ${#ARGS[@]} -gt 0 ]]; do
     case "${ARGS[0]}" in
       --hosts)
@@ -256,6 +401,11 @@ cmd_create() {
         subnet="${ARGS[1]}"
         ARGS=("${ARGS[@]:2}")
         ;;
+      --link)
+        [[ ${#ARGS[@]} -ge 2 ]] || die "--link needs a value: veth, wire or auto"
+        link="${ARGS[1]}"
+        ARGS=("${ARGS[@]:2}")
+        ;;
       *) die "create: unknown argument '${ARGS[0]}' (see --help)" ;;
     esac
   done
@@ -263,6 +413,15 @@ cmd_create() {
   if ! is_uint "$n" || ((n < 1 || n > 253)); then
     die "--hosts '$n' is not a number from 1 to 253"
   fi
+  case "$link" in
+    veth | auto) ;;
+    wire)
+      local why
+      why="$(wire_unavailable)"
+      [[ -z "$why" ]] || die "--link wire cannot run here: $why"
+      ;;
+    *) die "--link '$link' is not veth, wire or auto" ;;
+  esac
   [[ "$subnet" =~ ^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.0/24$ ]] || die "--subnet '$subnet' must be a /24 written A.B.C.0/24 (host i gets A.B.C.i, this namespace A.B.C.254)"
   local o
   for o in "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" "${BASH_REMATCH[3]}"; do
@@ -296,23 +455,66 @@ cmd_create() {
   ip link set "$BRIDGE" type bridge stp_state 0 forward_delay 0 2>/dev/null || true
   ip addr add "$NET.254/24" dev "$BRIDGE"
   ip link set "$BRIDGE" up
+  local why_link=""
+  if [[ "$link" == auto ]]; then
+    if netem_available; then
+      link=veth
+      why_link="this kernel has netem"
+    elif [[ -n "$(wire_unavailable)" ]]; then
+      link=veth
+      why_link="this kernel has no netem and the wire cannot run ($(wire_unavailable)): no delay, loss or reorder"
+    else
+      link=wire
+      why_link="this kernel has no netem qdisc"
+    fi
+  fi
+  LINK="$link"
+  echo "LINK=$LINK" >>"$STATE/env"
   local k
   for ((k = 1; k <= n; k++)); do
     mkdir -p "$(host_dir "$k")"
     ip netns add "$(ns "$k")"
     ip -n "$(ns "$k")" link set lo up
-    ip link add "$PREFIX-v$k" type veth peer name "$PREFIX-p$k"
-    ip link set "$PREFIX-p$k" netns "$(ns "$k")"
-    ip -n "$(ns "$k")" link set "$PREFIX-p$k" name eth0
+    if [[ "$LINK" == wire ]]; then
+      # Two persistent TAPs; the wire attaches to both and copies the frames between them.
+      ip tuntap add dev "$PREFIX-t$k" mode tap
+      ip link set "$PREFIX-t$k" netns "$(ns "$k")"
+      ip -n "$(ns "$k")" link set "$PREFIX-t$k" name eth0
+      ip -n "$(ns "$k")" link set eth0 mtu 1500
+      ip tuntap add dev "$PREFIX-v$k" mode tap
+      ip link set "$PREFIX-v$k" mtu 1500
+    else
+      ip link add "$PREFIX-v$k" type veth peer name "$PREFIX-p$k"
+      ip link set "$PREFIX-p$k" netns "$(ns "$k")"
+      ip -n "$(ns "$k")" link set "$PREFIX-p$k" name eth0
+    fi
     ip -n "$(ns "$k")" addr add "$(addr "$k")/24" dev eth0
     ip -n "$(ns "$k")" link set eth0 up
     ip link set "$PREFIX-v$k" master "$BRIDGE"
     ip link set "$PREFIX-v$k" up
   done
+  if [[ "$LINK" == wire ]]; then
+    for ((k = 1; k <= n; k++)); do
+      start_wire "$k"
+    done
+    for ((k = 1; k <= n; k++)); do
+      if ! wait_wire "$k"; then
+        trap - ERR
+        say "create failed: removing what was made" >&2
+        destroy_all >/dev/null 2>&1 || true
+        die "the wire of $(ns "$k") did not start"
+      fi
+    done
+  fi
   trap - ERR
   for ((k = 1; k <= n; k++)); do
     say "$(ns "$k")  $(addr "$k")"
   done
+  if [[ "$LINK" == wire ]]; then
+    say "links: wire (${why_link:-asked for}): eth0 is a TAP joined to $PREFIX-vI by deploy/netns/wire.py, pids in $STATE/hosts/I/wire.pid"
+  else
+    say "links: veth${why_link:+ ($why_link)}"
+  fi
   say "$n hosts on bridge $BRIDGE ($NET.254 here); state in $STATE"
 }
 
@@ -543,28 +745,40 @@ cmd_partition() {
   say "partitioned: $(printf '{%s} ' "${groups[@]}")"
 }
 
-# Applies host K's recorded netem settings (STATE/hosts/K/netem) to its eth0.
+# Applies host K's recorded settings (STATE/hosts/K/netem) to its eth0's egress: a netem qdisc
+# on a veth link, the wire's settings on a wire link.
 apply_netem() {
   local k="$1" f delay=0 jitter=0 loss=0 reorder=0 spec=() out
   f="$(host_dir "$k")/netem"
   # shellcheck disable=SC1090 # our own key=value file
   [[ ! -f "$f" ]] || source "$f"
   if ((delay == 0 && loss == 0 && reorder == 0)); then
-    ip netns exec "$(ns "$k")" tc qdisc del dev eth0 root 2>/dev/null || true
+    if [[ "$LINK" == wire ]]; then
+      set_wire "$k" 0 0 0 0
+    else
+      ip netns exec "$(ns "$k")" tc qdisc del dev eth0 root 2>/dev/null || true
+    fi
     rm -f "$f"
     return 0
   fi
+  local d=0
   if ((delay > 0 || reorder > 0)); then
-    local d=$delay
+    d=$delay
     ((d > 0)) || d=10
     spec+=(delay "${d}ms")
     ((jitter == 0)) || spec+=("${jitter}ms")
   fi
   ((loss == 0)) || spec+=(loss "${loss}%")
   ((reorder == 0)) || spec+=(reorder "${reorder}%")
+  if [[ "$LINK" == wire ]]; then
+    ((d > 0)) || jitter=0
+    set_wire "$k" "$d" "$jitter" "$loss" "$reorder"
+    say "$(ns "$k") eth0 egress: wire ${spec[*]}"
+    return 0
+  fi
   if ! out="$(ip netns exec "$(ns "$k")" tc qdisc replace dev eth0 root netem "${spec[@]}" 2>&1)"; then
     if [[ "$out" == *"unknown"* || "$out" == *"not found"* ]]; then
-      die "this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM / module sch_netem; tc said: ${out//$'\n'/ }): delay, loss and reorder are unavailable here; try 'modprobe sch_netem' or a kernel built with it"
+      die "this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM / module sch_netem; tc said: ${out//$'\n'/ }): delay, loss and reorder are unavailable on these veth links; create the hosts with --link wire (or the default --link auto) for a user-space wire that does them, or try 'modprobe sch_netem' or a kernel built with it"
     fi
     die "tc qdisc replace dev eth0 root netem ${spec[*]} in $(ns "$k") failed: $out"
   fi
@@ -573,7 +787,7 @@ apply_netem() {
 
 cmd_netem() {
   load_state
-  need_tc
+  [[ "$LINK" == wire ]] || need_tc
   local k value jitter=0 f
   case "$COMMAND" in
     delay) [[ ${#ARGS[@]} -ge 2 && ${#ARGS[@]} -le 3 ]] || die "delay needs HOST MS [JITTER_MS]" ;;
@@ -609,7 +823,13 @@ cmd_netem() {
     exit 1
   fi
   rm -f "$f.old"
-  [[ -f "$f" ]] || say "$(ns "$k") eth0 egress: no netem"
+  if [[ ! -f "$f" ]]; then
+    if [[ "$LINK" == wire ]]; then
+      say "$(ns "$k") eth0 egress: wire passes every frame at once (no delay, loss or reorder)"
+    else
+      say "$(ns "$k") eth0 egress: no netem"
+    fi
+  fi
 }
 
 cmd_heal() {
@@ -623,7 +843,12 @@ cmd_heal() {
   fi
   for ((k = 1; k <= HOSTS; k++)); do
     d="$(host_dir "$k")"
-    if [[ -f "$d/netem" ]]; then
+    if [[ "$LINK" == wire ]]; then
+      if [[ -f "$d/netem" || -f "$d/wire.conf" ]]; then
+        set_wire "$k" 0 0 0 0
+        rm -f "$d/netem" "$d/wire.conf"
+      fi
+    elif [[ -f "$d/netem" ]]; then
       ip netns exec "$(ns "$k")" tc qdisc del dev eth0 root 2>/dev/null || true
       rm -f "$d/netem"
     fi
@@ -635,7 +860,7 @@ cmd_heal() {
       rm -f "$d/paused"
     fi
   done
-  say "healed: no partitions, no netem, nothing paused"
+  say "healed: no partitions, no delay/loss/reorder ($([[ "$LINK" == wire ]] && echo wire || echo netem)), nothing paused"
 }
 
 # ---------------------------------------------------------------- probe
@@ -689,8 +914,8 @@ cmd_probe() {
 # ---------------------------------------------------------------- status and destroy
 cmd_status() {
   load_state
-  say "hosts '$PREFIX': $HOSTS on bridge $BRIDGE, $NET.0/24 ($NET.254 here); state in $STATE"
-  printf '%-16s %-14s %-8s %-10s %s\n' HOST ADDRESS NODE STATE NETEM
+  say "hosts '$PREFIX': $HOSTS on bridge $BRIDGE, $NET.0/24 ($NET.254 here); links $LINK; state in $STATE"
+  printf '%-16s %-14s %-8s %-10s %s\n' HOST ADDRESS NODE STATE EGRESS
   local k d pid state netem f runs
   for ((k = 1; k <= HOSTS; k++)); do
     d="$(host_dir "$k")"
@@ -707,7 +932,11 @@ cmd_status() {
     fi
     netem="-"
     if ip netns list | awk '{print $1}' | grep -qx "$(ns "$k")"; then
-      netem="$(ip netns exec "$(ns "$k")" tc qdisc show dev eth0 root 2>/dev/null | grep -o 'netem.*' || echo -)"
+      if [[ "$LINK" == wire ]]; then
+        netem="$(wire_status "$k")"
+      else
+        netem="$(ip netns exec "$(ns "$k")" tc qdisc show dev eth0 root 2>/dev/null | grep -o 'netem.*' || echo -)"
+      fi
     else
       state="NO-NAMESPACE"
     fi
@@ -734,7 +963,23 @@ cmd_status() {
 
 # Everything of PREFIX goes: with the state dir when there is one, from names when not.
 destroy_all() {
-  local k names=() name pid
+  local k names=() name pid wires=()
+  # The wires first (SIGTERM: they exit at once; SIGKILL after 3 s): they hold the TAPs.
+  mapfile -t wires < <(wire_pids | sort -u)
+  for pid in ${wires[@]+"${wires[@]}"}; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  local deadline=$((SECONDS + 3))
+  for pid in ${wires[@]+"${wires[@]}"}; do
+    while [[ -e "/proc/$pid" ]] && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null; do
+      if ((SECONDS >= deadline + 5)); then
+        say "wire pid $pid survived SIGKILL" >&2
+        break
+      fi
+      ((SECONDS < deadline)) || kill -KILL "$pid" 2>/dev/null || true
+      sleep 0.02
+    done
+  done
   mapfile -t names < <(ip netns list | awk '{print $1}' | grep -E "^$PREFIX-[0-9]+$" || true)
   # Every process in the namespaces (ours or not), and every pid we recorded.
   for name in ${names[@]+"${names[@]}"}; do
@@ -749,15 +994,16 @@ destroy_all() {
       [[ -z "$pid" ]] || signal KILL "$pid"
     done
   fi
-  local deadline=$((SECONDS + 10))
+  deadline=$((SECONDS + 10))
   for name in ${names[@]+"${names[@]}"}; do
     while [[ -n "$(ip netns pids "$name" 2>/dev/null || true)" ]] && ((SECONDS < deadline)); do
       sleep 0.05
     done
     ip netns del "$name" 2>/dev/null || say "could not delete namespace $name" >&2
   done
-  # The root ends of the veths go with their peers; any left over, and the bridge, go here.
-  for name in $(ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -E "^$PREFIX-[vp][0-9]+$" || true); do
+  # The root ends of the veths go with their peers, a host's TAP with its namespace; the bridge's
+  # TAPs (PREFIX-vI), anything left over (PREFIX-pI, PREFIX-tI before its move) and the bridge here.
+  for name in $(ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -E "^$PREFIX-[vpt][0-9]+$" || true); do
     ip link del "$name" 2>/dev/null || true
   done
   ! ip link show "$BRIDGE" >/dev/null 2>&1 || ip link del "$BRIDGE"
@@ -765,7 +1011,7 @@ destroy_all() {
     / | "") ;;
     *) rm -rf "$STATE" ;;
   esac
-  say "destroyed '$PREFIX': ${#names[@]} namespace(s), bridge $BRIDGE, state $STATE"
+  say "destroyed '$PREFIX': ${#names[@]} namespace(s), ${#wires[@]} wire(s), bridge $BRIDGE, state $STATE"
 }
 
 case "$COMMAND" in

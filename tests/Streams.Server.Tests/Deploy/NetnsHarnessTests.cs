@@ -11,9 +11,11 @@ namespace Streams.Server.Tests.Deploy;
 
 /// <summary>
 /// deploy/netns/hosts.sh: three hosts as network namespaces on a bridge, a node in each, and the
-/// faults the fault tests use (partition, heal, delay, crash and restart, pause and resume); the
-/// hosts are always destroyed, and nothing of them may be left. Needs root and iproute2: without
-/// them the test fails and says which is missing.
+/// faults the fault tests use (partition, heal, delay, loss, reorder, crash and restart, pause and
+/// resume); the hosts are always destroyed, and nothing of them may be left. Delay, loss and
+/// reorder go through netem where the kernel has it, else through the user-space wire
+/// (deploy/netns/wire.py, create's default --link auto). Needs root and iproute2: without them
+/// the test fails and says which is missing.
 /// </summary>
 public sealed partial class NetnsHarnessTests(ITestOutputHelper output)
 {
@@ -37,23 +39,16 @@ public sealed partial class NetnsHarnessTests(ITestOutputHelper output)
         string? net = null;
         try
         {
-            ToolResult create = null!;
-            for (var attempt = 0; attempt < 8 && net is null; attempt++)
+            (net, var create) = await CreateAsync(global, Hosts);
+            // The default link: veth where the kernel has netem, else the user-space wire.
+            var wire = create.Stdout.Contains("links: wire", StringComparison.Ordinal);
+            Assert.True(wire || create.Stdout.Contains("links: veth (this kernel has netem)", StringComparison.Ordinal), create.Describe());
+            output.WriteLine(create.Stdout.Split('\n').First(line => line.StartsWith("links: ", StringComparison.Ordinal)));
+            if (wire)
             {
-                var octet = 20 + ((Environment.ProcessId + (attempt * 37)) % 230);
-                var candidate = $"10.77.{octet}";
-                create = await RunAsync([.. global, "create", "--hosts", "3", "--subnet", candidate + ".0/24"]);
-                if (create.ExitCode == 0)
-                {
-                    net = candidate;
-                }
-                else
-                {
-                    Assert.True(create.Stderr.Contains("in use here", StringComparison.Ordinal) || create.Stderr.Contains("routed here", StringComparison.Ordinal), create.Describe());
-                }
+                Assert.Equal(Hosts, WireProcesses(prefix).Count);
             }
 
-            Assert.True(net is not null, create.Describe());
             var namespaces = await ToolProcess.RunAsync("ip", ["netns", "list"], _scriptTimeout);
             for (var k = 1; k <= Hosts; k++)
             {
@@ -108,21 +103,44 @@ public sealed partial class NetnsHarnessTests(ITestOutputHelper output)
             await ProbeAsync(global, "1", "3");
             Log(clock, "partitions and heal checked");
 
-            // Delay needs the kernel's netem qdisc; where it is missing the script must say so.
-            var delay = await RunAsync([.. global, "delay", "3", "50"]);
-            if (delay.ExitCode == 0)
-            {
-                var rtt = await ProbeAsync(global, "root", "3");
-                Assert.True(rtt >= 50, $"RTT to host 3 with 50 ms delay is {rtt} ms");
-                await ExpectOkAsync([.. global, "heal"]);
-                Assert.True(await ProbeAsync(global, "root", "3") < 50, "the delay outlived heal");
-                Log(clock, "delay checked");
-            }
-            else
-            {
-                Assert.Contains("this kernel has no netem qdisc", delay.Stderr, StringComparison.Ordinal);
-                output.WriteLine("NOT CHECKED: delay/loss/reorder, this kernel has no netem qdisc; the script said so: " + delay.Stderr.Trim());
-            }
+            // Delay, loss and reorder on host 2's egress: by netem or by the wire, whichever the
+            // link is; either way a connect 1 -> 2 waits for 2's answer, and 2 -> 1 for 2's SYN.
+            var kind = wire ? "wire" : "netem";
+            var delay = await ExpectOkAsync([.. global, "delay", "2", "200"]);
+            Assert.Contains($"{prefix}-2 eth0 egress: {kind} delay 200ms", delay.Stdout, StringComparison.Ordinal);
+            var rtt = await ProbeAsync(global, "1", "2");
+            Assert.True(rtt >= 200, $"RTT 1 -> 2 with 200 ms delay on 2 is {rtt} ms");
+            rtt = await ProbeAsync(global, "2", "1");
+            Assert.True(rtt >= 200, $"RTT 2 -> 1 with 200 ms delay on 2 is {rtt} ms");
+            Assert.True(await ProbeAsync(global, "1", "3") < 200, "host 3 is delayed too");
+            await ExpectOkAsync([.. global, "delay", "2", "0"]);
+            Assert.True(await FastestProbeAsync(global, "1", "2") < 50, "the delay outlived 'delay 2 0'");
+
+            await ExpectOkAsync([.. global, "loss", "2", "100"]);
+            await ExpectUnreachableAsync(global, "1", "2");
+            await ExpectUnreachableAsync(global, "root", "2");
+            await ExpectOkAsync([.. global, "loss", "2", "0"]);
+            await ProbeAsync(global, "1", "2");
+
+            // The three combine; status shows them; heal clears them.
+            await ExpectOkAsync([.. global, "delay", "2", "20", "5"]);
+            await ExpectOkAsync([.. global, "loss", "2", "1"]);
+            var reorder = await ExpectOkAsync([.. global, "reorder", "2", "25"]);
+            Assert.Contains($"{kind} delay 20ms 5ms loss 1% reorder 25%", reorder.Stdout, StringComparison.Ordinal);
+            status = await ExpectOkAsync([.. global, "status"]);
+            Assert.Matches(wire ? $@"{prefix}-2 .* wire delay 20ms 5ms loss 1% reorder 25% \(pid \d+\)" : $@"{prefix}-2 .* netem .*delay 20ms", status.Stdout);
+            await ExpectOkAsync([.. global, "heal"]);
+            status = await ExpectOkAsync([.. global, "status"]);
+            Assert.DoesNotContain("delay 20ms", status.Stdout, StringComparison.Ordinal);
+            Assert.True(await FastestProbeAsync(global, "1", "2") < 50, "the delay outlived heal");
+
+            // A partition over the same links, after all that.
+            await ExpectOkAsync([.. global, "partition", "--one-way", "2", "1"]);
+            await ExpectUnreachableAsync(global, "2", "1");
+            await ProbeAsync(global, "2", "3");
+            await ExpectOkAsync([.. global, "heal"]);
+            await ProbeAsync(global, "2", "1");
+            Log(clock, $"delay, loss and reorder checked ({kind})");
 
             // Crash host 3's node and restart it: it serves again from its data.
             await ExpectOkAsync([.. global, "crash", "3"]);
@@ -142,22 +160,56 @@ public sealed partial class NetnsHarnessTests(ITestOutputHelper output)
             Assert.False(await HealthyAsync(net, 2), "node-2 answers while paused");
             status = await ExpectOkAsync([.. global, "status"]);
             Assert.Matches($@"{prefix}-2 +{Regex.Escape(net)}\.2 +\d+ +paused", status.Stdout);
+            // Only the node stopped, not the link: the kernel still answers connects to its port.
+            await ProbeAsync(global, "root", "2");
+            if (wire)
+            {
+                Assert.Equal(Hosts, WireProcesses(prefix).Count);
+            }
+
             await ExpectOkAsync([.. global, "resume", "2"]);
             await WaitHealthyAsync(net, 2);
             Log(clock, "pause and resume checked");
         }
         finally
         {
-            var destroy = await RunAsync([.. global, "destroy"]);
-            var namespaces = await ToolProcess.RunAsync("ip", ["netns", "list"], _scriptTimeout);
-            var links = await ToolProcess.RunAsync("ip", ["-o", "link", "show"], _scriptTimeout);
-            Assert.True(destroy.ExitCode == 0, destroy.Describe());
-            Assert.DoesNotContain(prefix + "-", namespaces.Stdout, StringComparison.Ordinal);
-            Assert.DoesNotContain(" " + prefix + "-", links.Stdout, StringComparison.Ordinal);
-            Assert.False(Directory.Exists(state), $"{state} is left after destroy");
+            await DestroyAndCheckAsync(global, prefix, state);
         }
 
         Log(clock, "destroyed");
+    }
+
+    [Fact]
+    public async Task Veth_links_without_netem_refuse_delay_and_name_the_wire()
+    {
+        await RequireRootAndIproute2Async();
+        using var directory = new TempDirectory();
+        var prefix = "ntv" + (Environment.ProcessId % 100_000).ToString(CultureInfo.InvariantCulture);
+        var state = directory.Combine("state");
+        string[] global = ["--name", prefix, "--state", state];
+        try
+        {
+            var (_, create) = await CreateAsync(global, 1, "--link", "veth");
+            Assert.Contains("links: veth", create.Stdout, StringComparison.Ordinal);
+            Assert.Empty(WireProcesses(prefix));
+            var delay = await RunAsync([.. global, "delay", "1", "50"]);
+            if (delay.ExitCode == 0)
+            {
+                Assert.Contains($"{prefix}-1 eth0 egress: netem delay 50ms", delay.Stdout, StringComparison.Ordinal);
+                output.WriteLine("this kernel has netem: veth links take delay");
+            }
+            else
+            {
+                Assert.Contains("this kernel has no netem qdisc", delay.Stderr, StringComparison.Ordinal);
+                Assert.Contains("create the hosts with --link wire", delay.Stderr, StringComparison.Ordinal);
+                var status = await ExpectOkAsync([.. global, "status"]);
+                Assert.Matches($@"{prefix}-1 +\S+ +- +- +-", status.Stdout);
+            }
+        }
+        finally
+        {
+            await DestroyAndCheckAsync(global, prefix, state);
+        }
     }
 
     [Fact]
@@ -183,6 +235,11 @@ public sealed partial class NetnsHarnessTests(ITestOutputHelper output)
         Assert.Equal(1, longName.ExitCode);
         Assert.Contains("is too long", longName.Stderr, StringComparison.Ordinal);
 
+        Assert.Contains("--link veth|wire|auto", help.Stdout, StringComparison.Ordinal);
+        var link = await RunAsync([.. global, "create", "--hosts", "1", "--link", "cable"]);
+        Assert.Equal(1, link.ExitCode);
+        Assert.Contains("--link 'cable' is not veth, wire or auto", link.Stderr, StringComparison.Ordinal);
+
         var unknown = await RunAsync([.. global, "explode"]);
         Assert.Equal(1, unknown.ExitCode);
         Assert.Contains("unknown command 'explode'", unknown.Stderr, StringComparison.Ordinal);
@@ -196,6 +253,79 @@ public sealed partial class NetnsHarnessTests(ITestOutputHelper output)
         Assert.True(id.Stdout.Trim() == "0", $"deploy/netns/hosts.sh needs root (network namespaces, veths, a bridge): run the tests as root or with sudo; id -u says {id.Stdout.Trim()}");
         var ip = await ToolProcess.RunAsync("bash", ["-c", "command -v ip && command -v tc"], _scriptTimeout);
         Assert.True(ip.ExitCode == 0, $"deploy/netns/hosts.sh needs iproute2 (ip and tc): apt-get install iproute2\n{ip.Describe()}");
+    }
+
+    /// <summary>Creates the hosts on the first free 10.77.X.0/24 (X from the pid); returns A.B.C and create's output.</summary>
+    private static async Task<(string Net, ToolResult Create)> CreateAsync(string[] global, int hosts, params string[] extra)
+    {
+        ToolResult create = null!;
+        for (var attempt = 0; attempt < 8; attempt++)
+        {
+            var octet = 20 + ((Environment.ProcessId + (attempt * 37)) % 230);
+            var candidate = $"10.77.{octet}";
+            create = await RunAsync([.. global, "create", "--hosts", hosts.ToString(CultureInfo.InvariantCulture), "--subnet", candidate + ".0/24", .. extra]);
+            if (create.ExitCode == 0)
+            {
+                return (candidate, create);
+            }
+
+            Assert.True(create.Stderr.Contains("in use here", StringComparison.Ordinal) || create.Stderr.Contains("routed here", StringComparison.Ordinal), create.Describe());
+        }
+
+        Assert.Fail(create.Describe());
+        return default;
+    }
+
+    /// <summary>Destroys the hosts and checks that no namespace, interface (veth, TAP, bridge), wire or state is left.</summary>
+    private static async Task DestroyAndCheckAsync(string[] global, string prefix, string state)
+    {
+        var destroy = await RunAsync([.. global, "destroy"]);
+        var namespaces = await ToolProcess.RunAsync("ip", ["netns", "list"], _scriptTimeout);
+        var links = await ToolProcess.RunAsync("ip", ["-o", "link", "show"], _scriptTimeout);
+        Assert.True(destroy.ExitCode == 0, destroy.Describe());
+        Assert.DoesNotContain(prefix + "-", namespaces.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain(" " + prefix + "-", links.Stdout, StringComparison.Ordinal);
+        Assert.Empty(WireProcesses(prefix));
+        Assert.False(Directory.Exists(state), $"{state} is left after destroy");
+    }
+
+    /// <summary>Pids of the running wire.py processes of PREFIX (their command line names a PREFIX-vI TAP).</summary>
+    private static List<int> WireProcesses(string prefix)
+    {
+        var tap = new Regex($"^{Regex.Escape(prefix)}-v[0-9]+$", RegexOptions.CultureInvariant);
+        var pids = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+            {
+                continue;
+            }
+
+            string[] argv;
+            string stat;
+            try
+            {
+                argv = File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0');
+                stat = File.ReadAllText(Path.Combine(dir, "stat"));
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                continue;
+            }
+
+            // A zombie (exited, not yet reaped) has an empty command line and state Z.
+            var zombie = stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z');
+            if (!zombie && argv.Any(a => a.EndsWith("/wire.py", StringComparison.Ordinal)) && argv.Any(tap.IsMatch))
+            {
+                pids.Add(pid);
+            }
+        }
+
+        return pids;
     }
 
     private static StreamsClient NewClient(IReadOnlyList<Uri> endpoints, bool routeToLeaders = true) => new(new StreamsClientOptions
@@ -253,6 +383,18 @@ public sealed partial class NetnsHarnessTests(ITestOutputHelper output)
         var match = RttPattern().Match(probe.Stdout);
         Assert.True(match.Success, probe.Describe());
         return double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The fastest of three probes FROM -> TO: one slow answer on a busy machine does not count.</summary>
+    private static async Task<double> FastestProbeAsync(string[] global, string from, string to)
+    {
+        var fastest = double.MaxValue;
+        for (var i = 0; i < 3; i++)
+        {
+            fastest = Math.Min(fastest, await ProbeAsync(global, from, to));
+        }
+
+        return fastest;
     }
 
     private static async Task ExpectUnreachableAsync(string[] global, string from, string to)
