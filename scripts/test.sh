@@ -13,6 +13,7 @@ APT_PACKAGES=(
   awscli
   python3-boto3
   python3-yaml
+  iproute2
 )
 
 SOLUTION_CANDIDATES=(Streams.sln Streams.slnx)
