@@ -43,7 +43,7 @@ internal sealed class RecordFetcher(StreamsCluster cluster, StreamAdministration
             return await call.ResponseAsync.ConfigureAwait(false);
         }
 
-        var caughtUp = await CatchUpAsync(replica, cancellationToken).ConfigureAwait(false);
+        var caughtUp = await CatchUpAsync(replica, BeyondApplied(replica, start), cancellationToken).ConfigureAwait(false);
         var (position, minArrival) = Resolve(replica, start, "starting_sequence_number", caughtUp);
         return new GetShardIteratorResponse { ShardIterator = Codec().Encode(stream.StreamId, shard.GroupId, position, minArrival) };
     }
@@ -78,7 +78,7 @@ internal sealed class RecordFetcher(StreamsCluster cluster, StreamAdministration
 
         var started = StreamsApiMetrics.Now();
         var limit = request.Limit == 0 ? limits.MaxRecordsPerGet : request.Limit;
-        await CatchUpAsync(replica, cancellationToken).ConfigureAwait(false);
+        await CatchUpAsync(replica, confirmLeadership: false, cancellationToken).ConfigureAwait(false);
         var read = replica.Read(iterator.Position, limit, limits.MaxBytesPerGet, iterator.MinArrivalMs);
         var response = new GetRecordsResponse { MillisBehindLatest = read.MillisBehindLatest };
         response.Records.AddRange(read.Records);
@@ -119,7 +119,7 @@ internal sealed class RecordFetcher(StreamsCluster cluster, StreamAdministration
             return;
         }
 
-        var caughtUp = await CatchUpAsync(replica, cancellationToken).ConfigureAwait(false);
+        var caughtUp = await CatchUpAsync(replica, BeyondApplied(replica, start), cancellationToken).ConfigureAwait(false);
         var (position, minArrival) = Resolve(replica, start, "starting_position.sequence_number", caughtUp);
         // Until a record comes, a subscriber resuming after a sequence number resumes there again
         // (an empty continuation would lose its place).
@@ -166,10 +166,12 @@ internal sealed class RecordFetcher(StreamsCluster cluster, StreamAdministration
     // record was written must find it on any node. So a follower first asks the leader how far the
     // shard is committed (ReadIndex) and waits until it applied that far. Without an answer in
     // time (no leader now) it serves what it has.
-    // Whether the replica is known to hold everything the shard's leader committed when asked.
-    private static async Task<bool> CatchUpAsync(ShardReplica replica, CancellationToken cancellationToken)
+    // Whether the replica is known to hold everything the shard's leader committed when asked. A
+    // leader is taken at its word unless <paramref name="confirmLeadership"/>: one cut off from its
+    // followers may have been replaced without knowing it yet, and only a ReadIndex tells.
+    private static async Task<bool> CatchUpAsync(ShardReplica replica, bool confirmLeadership, CancellationToken cancellationToken)
     {
-        if (replica.Group.Status.IsLeader)
+        if (replica.Group.Status.IsLeader && !confirmLeadership)
         {
             return true;
         }
@@ -244,6 +246,13 @@ internal sealed class RecordFetcher(StreamsCluster cluster, StreamAdministration
         ShardIteratorType.AtTimestamp => "AT_TIMESTAMP",
         _ => ((int)type).ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
+
+    // A starting sequence number past what this replica applied: it is refused only once the
+    // replica is known to be current (a deposed leader's or a lagging follower's copy is not).
+    private static bool BeyondApplied(ShardReplica replica, StartingPosition start) =>
+        start.Type is ShardIteratorType.AtSequenceNumber or ShardIteratorType.AfterSequenceNumber
+        && SequenceNumber.TryParse(start.SequenceNumber, out var sequence)
+        && sequence.Index > replica.State.AppliedIndex;
 
     // Where a starting position points in the replica, and the arrival time records must reach.
     // A sequence number beyond a replica that could not confirm it is caught up (cut off from the

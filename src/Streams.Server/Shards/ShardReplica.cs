@@ -342,18 +342,31 @@ internal sealed class ShardReplica
             return (first, false);
         }
 
-        var highest = latest?.Sequence ?? -1;
+        var applied = latest?.Sequence ?? -1;
+        var highest = applied;
         if (inFlight is { Count: > 0 })
         {
             highest = Math.Max(highest, inFlight.Keys.Max());
         }
 
+        // Only the applied table says for sure that a sequence was written and forgotten. A later
+        // batch merely in flight here may never commit (this leader may already be deposed, its
+        // entries about to be replaced), so an earlier sequence it does not know is not refused for
+        // good, which would make an idempotent producer start over and write that batch again.
+        if (latest is not null && sequence <= applied)
+        {
+            throw new StreamsApiException(StatusCode.FailedPrecondition, StreamsErrors.OutOfOrderSequence, $"Producer {producerId} wrote sequence {sequence} to shard {Identity.ShardId} too long ago to answer a retry of it (the shard remembers the last {ProducerTable.BatchesPerProducer} batches per producer); its latest is {applied}.");
+        }
+
+        if (sequence <= highest)
+        {
+            throw StreamsApiException.Unavailable($"Producer {producerId} has later batches than sequence {sequence} in flight on shard {Identity.ShardId} and this one is not among them; retry once they are settled.");
+        }
+
         var known = latest is not null || inFlight is { Count: > 0 };
         if (known && sequence != highest + 1)
         {
-            throw sequence <= highest
-                ? new StreamsApiException(StatusCode.FailedPrecondition, StreamsErrors.OutOfOrderSequence, $"Producer {producerId} wrote sequence {sequence} to shard {Identity.ShardId} too long ago to answer a retry of it (the shard remembers the last {ProducerTable.BatchesPerProducer} batches per producer); its latest is {highest}.")
-                : new StreamsApiException(StatusCode.FailedPrecondition, StreamsErrors.OutOfOrderSequence, $"Producer {producerId} sent sequence {sequence} to shard {Identity.ShardId}, but the next expected is {highest + 1}; send the batches in between first.");
+            throw new StreamsApiException(StatusCode.FailedPrecondition, StreamsErrors.OutOfOrderSequence, $"Producer {producerId} sent sequence {sequence} to shard {Identity.ShardId}, but the next expected is {highest + 1}; send the batches in between first.");
         }
 
         var write = Group.ProposeAsync(batch, cancellationToken).AsTask();
