@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.Logging;
 using Streams.Client;
 using Streams.Faults.Checking;
 using Streams.Faults.Hosts;
@@ -28,6 +29,7 @@ internal static class FaultRun
     {
         options.Validate();
         var history = new History(TimeProvider.System);
+        var clientLog = new ClientLog(history);
         var log = new FaultLog(() => history.Now, echo);
         var work = options.WorkDirectory ?? Directory.CreateTempSubdirectory($"streams-faults-{options.Seed}-").FullName;
         Directory.CreateDirectory(work);
@@ -69,8 +71,10 @@ internal static class FaultRun
             });
             log.Add($"plan: {plan.Count} faults: {string.Join("; ", plan.Select(s => $"{s.Fault.Describe()} {s.Duration.TotalSeconds:F1} s"))}");
 
+            using var clientLogs = clientLog.CreateFactory(LogLevel.Debug);
             await using var client = new StreamsClient(new StreamsClientOptions
             {
+                LoggerFactory = clientLogs,
                 Endpoints = [.. Enumerable.Range(1, options.Hosts).Select(hosts.Endpoint)],
                 RequestTimeout = TimeSpan.FromSeconds(5),
                 MaxAttempts = 12,
@@ -148,6 +152,7 @@ internal static class FaultRun
             {
                 CopyNodeLogs(state, work, options.Hosts);
                 HistoryFiles.Write(history, Path.Combine(work, "history"));
+                File.WriteAllLines(Path.Combine(work, "client.log"), clientLog.Lines);
             }
 
             await hosts.DisposeAsync();
