@@ -14,6 +14,7 @@ APT_PACKAGES=(
   python3-boto3
   python3-yaml
   iproute2
+  nats-server
 )
 
 SOLUTION_CANDIDATES=(Streams.sln Streams.slnx)

@@ -274,7 +274,7 @@ firehose.SetAction((parse, cancellationToken) =>
         cancellationToken);
 });
 
-var root = new RootCommand("Load generator and benchmarks for Streams.") { rpc, breakdown, serve, storage, raft, streams, firehose };
+var root = new RootCommand("Load generator and benchmarks for Streams.") { rpc, breakdown, serve, storage, raft, streams, firehose, Streams.Load.Performance.LoadCommands.Run(), Streams.Load.Performance.LoadCommands.Report() };
 var configuration = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(10) };
 return await root.Parse(args).InvokeAsync(configuration).ConfigureAwait(false);
 
