@@ -681,9 +681,9 @@ public sealed class Producer : IAsyncDisposable
     // Under _lock: the call failed as a whole.
     private string OnErrorLocked(ShardQueue queue, ProducerBatch batch, Exception error, long now, Finished finished)
     {
-        if (error is StreamsException { ErrorCode: StreamsErrors.OutOfOrderSequence })
+        if (error is StreamsException { ErrorCode: StreamsErrors.OutOfOrderSequence } outOfOrder)
         {
-            ProducerLog.OutOfOrder(_logger, batch.Sequence, queue.ShardId!, batch.ProducerId);
+            ProducerLog.OutOfOrder(_logger, batch.Sequence, queue.ShardId!, batch.ProducerId, batch.Attempts, outOfOrder.Message);
             var producerId = queue.ProducerId;
             queue.OutOfOrder(batch);
             if (!batch.AwaitsPredecessors && !queue.IsClosing)

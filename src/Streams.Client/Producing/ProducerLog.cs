@@ -8,8 +8,8 @@ internal static partial class ProducerLog
     [LoggerMessage(201, LogLevel.Debug, "Batch {Sequence} of {Records} records to {Shard} (producer {ProducerId}) failed: {Error}; retrying in {DelayMs} ms")]
     public static partial void Retrying(ILogger logger, long sequence, int records, string shard, ulong producerId, string error, double delayMs);
 
-    [LoggerMessage(202, LogLevel.Debug, "Batch {Sequence} to {Shard} (producer {ProducerId}) was refused as out of order; it goes again after the batches before it")]
-    public static partial void OutOfOrder(ILogger logger, long sequence, string shard, ulong producerId);
+    [LoggerMessage(202, LogLevel.Debug, "Batch {Sequence} to {Shard} (producer {ProducerId}, attempt {Attempts}) was refused as out of order ({Reason}); it goes again after the batches before it")]
+    public static partial void OutOfOrder(ILogger logger, long sequence, string shard, ulong producerId, int attempts, string reason);
 
     [LoggerMessage(203, LogLevel.Warning, "Producer {ProducerId} of shard {Shard} cannot go on with its sequence ({Reason}); its waiting batches go again under a new producer id")]
     public static partial void StartingOver(ILogger logger, ulong producerId, string shard, string reason);

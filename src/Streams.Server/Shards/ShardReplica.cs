@@ -355,7 +355,7 @@ internal sealed class ShardReplica
         // good, which would make an idempotent producer start over and write that batch again.
         if (latest is not null && sequence <= applied)
         {
-            throw new StreamsApiException(StatusCode.FailedPrecondition, StreamsErrors.OutOfOrderSequence, $"Producer {producerId} wrote sequence {sequence} to shard {Identity.ShardId} too long ago to answer a retry of it (the shard remembers the last {ProducerTable.BatchesPerProducer} batches per producer); its latest is {applied}.");
+            throw new StreamsApiException(StatusCode.FailedPrecondition, StreamsErrors.OutOfOrderSequence, $"Producer {producerId} wrote sequence {sequence} to shard {Identity.ShardId} too long ago to answer a retry of it (the shard remembers the last {ProducerTable.BatchesPerProducer} batches per producer); its latest is {applied} (term {Group.Status.Term}, applied through index {State.AppliedIndex}).");
         }
 
         if (sequence <= highest)
@@ -366,7 +366,7 @@ internal sealed class ShardReplica
         var known = latest is not null || inFlight is { Count: > 0 };
         if (known && sequence != highest + 1)
         {
-            throw new StreamsApiException(StatusCode.FailedPrecondition, StreamsErrors.OutOfOrderSequence, $"Producer {producerId} sent sequence {sequence} to shard {Identity.ShardId}, but the next expected is {highest + 1}; send the batches in between first.");
+            throw new StreamsApiException(StatusCode.FailedPrecondition, StreamsErrors.OutOfOrderSequence, $"Producer {producerId} sent sequence {sequence} to shard {Identity.ShardId}, but the next expected is {highest + 1}; send the batches in between first (term {Group.Status.Term}, applied through index {State.AppliedIndex}, {inFlight?.Count ?? 0} of its batches in flight).");
         }
 
         var write = Group.ProposeAsync(batch, cancellationToken).AsTask();
