@@ -1,3 +1,4 @@
+using System.CommandLine.Parsing;
 using System.Globalization;
 
 namespace Streams.Load;
@@ -37,6 +38,24 @@ internal static class DurationText
 
         value = TimeSpan.FromSeconds(number * scale);
         return true;
+    }
+
+    /// <summary>
+    /// Parses a duration option's token for System.CommandLine: a positive duration (or zero too with
+    /// <paramref name="allowZero"/>); otherwise adds an error saying how to write one, with
+    /// <paramref name="examples"/>.
+    /// </summary>
+    public static TimeSpan ParseArgument(ArgumentResult result, bool allowZero = false, string examples = "500ms, 4s or 1m")
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Empty;
+        if (TryParse(text, out var value) && (value > TimeSpan.Zero || (allowZero && value == TimeSpan.Zero)))
+        {
+            return value;
+        }
+
+        result.AddError($"'{text}' is not a {(allowZero ? "" : "positive ")}duration: write a number and a unit, such as {examples}.");
+        return TimeSpan.Zero;
     }
 
     public static string Format(TimeSpan value) => value.TotalSeconds >= 1

@@ -316,14 +316,4 @@ static int[] ParsePositive(ArgumentResult result, string what, string? noneError
     return [.. values.Distinct()];
 }
 
-static TimeSpan ParseDuration(ArgumentResult result)
-{
-    var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Empty;
-    if (DurationText.TryParse(text, out var value) && value > TimeSpan.Zero)
-    {
-        return value;
-    }
-
-    result.AddError($"'{text}' is not a positive duration: write a number and a unit, such as 500ms, 4s or 1m.");
-    return TimeSpan.Zero;
-}
+static TimeSpan ParseDuration(ArgumentResult result) => DurationText.ParseArgument(result);

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
-using System.Globalization;
 using Streams.Faults;
 using Streams.Faults.Nemesis;
 using Streams.Faults.Workload;
@@ -90,14 +89,4 @@ command.SetAction(async (parse, cancellationToken) =>
 
 return await command.Parse(args).InvokeAsync();
 
-static TimeSpan ParseDuration(ArgumentResult result)
-{
-    var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Empty;
-    if (DurationText.TryParse(text, out var value) && value > TimeSpan.Zero)
-    {
-        return value;
-    }
-
-    result.AddError(string.Create(CultureInfo.InvariantCulture, $"'{text}' is not a positive duration: write a number and a unit, such as 90s or 30m."));
-    return TimeSpan.Zero;
-}
+static TimeSpan ParseDuration(ArgumentResult result) => DurationText.ParseArgument(result, examples: "90s or 30m");

@@ -156,15 +156,6 @@ internal static class LoadCommands
     private static Option<TimeSpan> Duration(string name, string description, TimeSpan defaultValue) =>
         new(name) { Description = description, DefaultValueFactory = _ => defaultValue, CustomParser = ParseDuration, HelpName = "duration" };
 
-    private static TimeSpan ParseDuration(ArgumentResult result)
-    {
-        var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Empty;
-        if (DurationText.TryParse(text, out var value) && value >= TimeSpan.Zero)
-        {
-            return value;
-        }
-
-        result.AddError($"'{text}' is not a duration: write a number and a unit, such as 500ms, 4s or 1m.");
-        return TimeSpan.Zero;
-    }
+    // Zero is allowed here: it says "none" for --fake-stall-for.
+    private static TimeSpan ParseDuration(ArgumentResult result) => DurationText.ParseArgument(result, allowZero: true);
 }
