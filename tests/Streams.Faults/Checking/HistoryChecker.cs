@@ -24,10 +24,11 @@ internal static class HistoryChecker
         var sentIds = new HashSet<RecordId>(input.Sent.Select(s => s.Id));
         var keys = input.Sent.ToDictionary(s => s.Id, s => s.PartitionKey);
         var placements = IndexStored(stored, sentIds, findings);
-        CheckAcknowledged(input, stored, placements, findings);
+        var bySequence = BySequence(stored);
+        CheckAcknowledged(input, bySequence, placements, findings);
         CheckOrder(stored, keys, findings);
-        CheckDeliveries(input, stored, findings);
-        CheckCheckpoints(input, stored, findings);
+        CheckDeliveries(input, stored, bySequence, findings);
+        CheckCheckpoints(input, bySequence, findings);
         foreach (var refusal in input.Refusals)
         {
             findings.Add(Finding.Refused, refusal);
@@ -123,12 +124,15 @@ internal static class HistoryChecker
         return placements;
     }
 
-    private static void CheckAcknowledged(CheckInput input, Dictionary<string, IReadOnlyList<StoredRecord>> stored, Dictionary<RecordId, List<(string ShardId, string SequenceNumber)>> placements, FindingList findings)
-    {
-        var bySequence = stored.ToDictionary(
+    // Per shard, each sequence number's record and its position in the shard (the first, should one be held twice).
+    private static Dictionary<string, Dictionary<string, (StoredRecord Record, int Index)>> BySequence(Dictionary<string, IReadOnlyList<StoredRecord>> stored) =>
+        stored.ToDictionary(
             s => s.Key,
-            s => s.Value.GroupBy(r => r.SequenceNumber, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal),
+            s => s.Value.Select((r, i) => (Record: r, Index: i)).GroupBy(p => p.Record.SequenceNumber, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal),
             StringComparer.Ordinal);
+
+    private static void CheckAcknowledged(CheckInput input, Dictionary<string, Dictionary<string, (StoredRecord Record, int Index)>> bySequence, Dictionary<RecordId, List<(string ShardId, string SequenceNumber)>> placements, FindingList findings)
+    {
         var ackedAt = new Dictionary<(string, string), AckedRecord>();
         foreach (var ack in input.Acked)
         {
@@ -140,7 +144,7 @@ internal static class HistoryChecker
             ackedAt[(ack.ShardId, ack.SequenceNumber)] = ack;
             if (!placements.TryGetValue(ack.Id, out var places))
             {
-                var there = bySequence.TryGetValue(ack.ShardId, out var shard) && shard.TryGetValue(ack.SequenceNumber, out var holder) ? $"; that place holds {Describe(holder)}" : "; nothing is stored at that place";
+                var there = bySequence.TryGetValue(ack.ShardId, out var shard) && shard.TryGetValue(ack.SequenceNumber, out var holder) ? $"; that place holds {Describe(holder.Record)}" : "; nothing is stored at that place";
                 findings.Add(Finding.Lost, $"{ack.Id} acknowledged at {ack.At:F1} s as {ack.ShardId} #{ack.SequenceNumber} is not stored{there}");
             }
             else if (!places.Contains((ack.ShardId, ack.SequenceNumber)))
@@ -177,12 +181,8 @@ internal static class HistoryChecker
     // record after another. A run may begin again lower under the same lease (a member that stopped
     // its readers while it could not reach the group, and took up its still valid lease again), as
     // at-least-once allows, but never at or below a checkpoint that was acknowledged before it.
-    private static void CheckDeliveries(CheckInput input, Dictionary<string, IReadOnlyList<StoredRecord>> stored, FindingList findings)
+    private static void CheckDeliveries(CheckInput input, Dictionary<string, IReadOnlyList<StoredRecord>> stored, Dictionary<string, Dictionary<string, (StoredRecord Record, int Index)>> bySequence, FindingList findings)
     {
-        var storedAt = stored.ToDictionary(
-            s => s.Key,
-            s => s.Value.Select((r, i) => (r, i)).GroupBy(p => p.r.SequenceNumber, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal),
-            StringComparer.Ordinal);
         var checkpoints = input.Checkpoints.GroupBy(c => c.ShardId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.OrderBy(c => c.Ended).ToList(), StringComparer.Ordinal);
         var seen = new HashSet<(string, string)>();
         var last = new Dictionary<(string Member, string ShardId, long Epoch), (DeliveredRecord Delivery, int Index)>();
@@ -190,9 +190,9 @@ internal static class HistoryChecker
         {
             seen.Add((delivery.ShardId, delivery.SequenceNumber));
             var index = -1;
-            if (storedAt.TryGetValue(delivery.ShardId, out var shard) && shard.TryGetValue(delivery.SequenceNumber, out var place) && place.r.Id == delivery.Id)
+            if (bySequence.TryGetValue(delivery.ShardId, out var shard) && shard.TryGetValue(delivery.SequenceNumber, out var place) && place.Record.Id == delivery.Id)
             {
-                index = place.i;
+                index = place.Index;
             }
             else
             {
@@ -236,12 +236,12 @@ internal static class HistoryChecker
         }
     }
 
-    private static void CheckCheckpoints(CheckInput input, Dictionary<string, IReadOnlyList<StoredRecord>> stored, FindingList findings)
+    private static void CheckCheckpoints(CheckInput input, Dictionary<string, Dictionary<string, (StoredRecord Record, int Index)>> bySequence, FindingList findings)
     {
         foreach (var shard in input.Checkpoints.GroupBy(c => c.ShardId, StringComparer.Ordinal))
         {
-            var held = stored.TryGetValue(shard.Key, out var records) ? records.Select(r => r.SequenceNumber).ToHashSet(StringComparer.Ordinal) : [];
-            foreach (var checkpoint in shard.Where(c => !held.Contains(c.SequenceNumber)))
+            var held = bySequence.GetValueOrDefault(shard.Key);
+            foreach (var checkpoint in shard.Where(c => held is null || !held.ContainsKey(c.SequenceNumber)))
             {
                 findings.Add(Finding.CheckpointBackwards, $"{checkpoint.Member} checkpointed {shard.Key} at #{checkpoint.SequenceNumber}, which the shard does not hold");
             }
