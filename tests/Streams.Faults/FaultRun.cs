@@ -107,11 +107,25 @@ internal static class FaultRun
 
             log.Add($"producers done: {history.Sent.Count} sent, {history.Acked.Count} acknowledged, {history.Failed.Count} failed");
             var reads = await ReadEveryReplicaAsync(hosts, shardIds, log, cancellationToken);
-            var longest = shardIds.ToDictionary(s => s, s => reads.Where(r => r.ShardId == s).Max(r => r.Records.Count), StringComparer.Ordinal);
             if (options.Consumers > 0)
             {
+                // The stored records (each shard's longest read) no consumer was handed yet, updated
+                // from the deliveries recorded since the last look, not the whole history each time.
+                var undelivered = reads.GroupBy(r => r.ShardId, StringComparer.Ordinal)
+                    .SelectMany(g => g.MaxBy(r => r.Records.Count)!.Records.Select(r => (g.Key, r.SequenceNumber)))
+                    .ToHashSet();
+                var looked = 0;
                 var drained = await TryWaitAsync(
-                    () => shardIds.All(s => history.Delivered.Count(d => d.ShardId == s) >= longest[s] || DeliveredAll(history, reads, s)),
+                    () =>
+                    {
+                        foreach (var delivery in history.Delivered.Skip(looked))
+                        {
+                            undelivered.Remove((delivery.ShardId, delivery.SequenceNumber));
+                            looked++;
+                        }
+
+                        return undelivered.Count == 0;
+                    },
                     _drainLimit,
                     cancellationToken);
                 log.Add(drained ? "consumers were handed every stored record" : $"consumers still short of the stored records after {_drainLimit.TotalSeconds:F0} s");
@@ -165,12 +179,6 @@ internal static class FaultRun
         }
 
         return new FaultRunResult(options.Seed, report, nemesis?.Applied ?? new Dictionary<FaultKind, int>(), log.Lines, failureCounts, TimeSpan.FromSeconds(history.Now), keep ? work : null);
-    }
-
-    private static bool DeliveredAll(History history, IReadOnlyList<ShardReplicaRead> reads, string shardId)
-    {
-        var delivered = history.Delivered.Where(d => d.ShardId == shardId).Select(d => d.SequenceNumber).ToHashSet(StringComparer.Ordinal);
-        return reads.Where(r => r.ShardId == shardId).MaxBy(r => r.Records.Count)!.Records.All(r => delivered.Contains(r.SequenceNumber));
     }
 
     private static async Task<IReadOnlyList<string>> CreateStreamAsync(StreamsClient client, FaultRunOptions options, FaultLog log, CancellationToken cancellationToken)
