@@ -196,6 +196,13 @@ internal sealed class LocalCluster : IAsyncDisposable
         var request = new ListShardsRequest { StreamName = name, ShardFilter = new ShardFilter { Type = ShardFilterType.AtLatest } };
         using var call = Clients[0].ListShardsAsync(request, Deadline(10, cancellationToken));
         var response = await call.ResponseAsync.ConfigureAwait(false);
+        return ShardMap(response, IndexOf);
+    }
+
+    /// <summary>The shards of a ListShards answer in hash-key order, their leader and replicas as node indexes (<paramref name="indexOf"/>; -1 for none).</summary>
+    public static IReadOnlyList<ShardInfo> ShardMap(ListShardsResponse response, Func<string, int> indexOf)
+    {
+        ArgumentNullException.ThrowIfNull(response);
         return
         [
             .. response.Shards
@@ -206,8 +213,8 @@ internal sealed class LocalCluster : IAsyncDisposable
                     s.Shard.ShardId,
                     s.Start,
                     UInt128.Parse(s.Shard.HashKeyRange.EndingHashKey, CultureInfo.InvariantCulture),
-                    IndexOf(s.Shard.Leader),
-                    [.. s.Shard.Replicas.Select(IndexOf).Where(r => r >= 0)])),
+                    indexOf(s.Shard.Leader),
+                    [.. s.Shard.Replicas.Select(indexOf).Where(r => r >= 0)])),
         ];
     }
 

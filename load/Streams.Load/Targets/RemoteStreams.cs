@@ -44,11 +44,7 @@ internal sealed class RemoteStreams(IReadOnlyList<StreamsApiClient> clients, IRe
         {
             using var call = api.ListShardsAsync(new ListShardsRequest { StreamName = name }, Deadline(cancellationToken));
             var response = await call.ResponseAsync.ConfigureAwait(false);
-            var map = response.Shards
-                .Select(s => (Shard: s, Start: UInt128.Parse(s.HashKeyRange.StartingHashKey, CultureInfo.InvariantCulture)))
-                .OrderBy(s => s.Start)
-                .Select((s, i) => new ShardInfo(i, s.Shard.ShardId, s.Start, UInt128.Parse(s.Shard.HashKeyRange.EndingHashKey, CultureInfo.InvariantCulture), IndexOf(s.Shard.Leader), []))
-                .ToList();
+            var map = LocalCluster.ShardMap(response, IndexOf);
             if (map.Count == shards && map.All(s => s.Leader >= 0))
             {
                 return map;
