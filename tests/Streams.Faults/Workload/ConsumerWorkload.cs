@@ -98,7 +98,7 @@ internal sealed class ConsumerWorkload(StreamsClient client, string streamName, 
         }
         catch (StreamsException ex)
         {
-            var error = ex.ErrorCode.Length > 0 ? ex.ErrorCode : ex.StatusCode.ToString();
+            var error = ErrorNames.Of(ex);
             _checkpointFailures.AddOrUpdate(error, 1, (_, n) => n + 1);
             _firstMessages.TryAdd(error, ex.Message);
             if (ex.ErrorCode == InvalidArgument)

@@ -77,7 +77,7 @@ internal sealed class ProducerWorkload(StreamsClient client, string streamName, 
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            history.Add(new FailedRecord(id, ex is StreamsException streams ? (streams.ErrorCode.Length > 0 ? streams.ErrorCode : streams.StatusCode.ToString()) : ex.GetType().Name, history.Now));
+            history.Add(new FailedRecord(id, ex is StreamsException streams ? ErrorNames.Of(streams) : ex.GetType().Name, history.Now));
         }
     }
 
