@@ -78,4 +78,17 @@ public sealed class HarnessTruthTests(ITestOutputHelper output)
         Assert.InRange(outcome.Latency.P50, 20.0, 21.0);
         Assert.Equal(0, outcome.Errors);
     }
+
+    [Fact]
+    public async Task A_ramp_the_target_keeps_up_with_is_not_reported_as_falling_behind()
+    {
+        var profile = new LoadProfile { Pacing = PacingKind.Ramp, RampFrom = 100, Rate = 900, Warmup = TimeSpan.FromSeconds(1), Duration = TimeSpan.FromSeconds(3) };
+        await using var target = new FakeTarget(TimeSpan.FromMilliseconds(5));
+
+        var outcome = await new LoadRunner(profile).RunAsync("ramp", target, CancellationToken.None);
+
+        // 500 records/s on average, every one answered in 5 ms.
+        Assert.InRange(outcome.RecordsPerSecond, 450, 550);
+        Assert.DoesNotContain(outcome.Notes, note => note.Contains("fell behind", StringComparison.Ordinal));
+    }
 }

@@ -76,9 +76,12 @@ internal sealed class LoadRunner(LoadProfile profile, Action<string>? progress =
         }
 
         var offered = profile.Pacing == PacingKind.ClosedLoop ? 0 : profile.Rate * _recordsPerOperation;
-        if (offered > 0 && records / seconds < offered * 0.95)
+
+        // A ramp offers its mean rate over the measured time, not its end rate.
+        var offeredMean = profile.Pacing == PacingKind.Ramp ? (profile.RampFrom + profile.Rate) / 2 * _recordsPerOperation : offered;
+        if (offeredMean > 0 && records / seconds < offeredMean * 0.95)
         {
-            notes.Add(string.Create(CultureInfo.InvariantCulture, $"acknowledged {records / seconds:N0} records/s of the {offered:N0}/s offered: the target fell behind, and its latency includes the queue that built up."));
+            notes.Add(string.Create(CultureInfo.InvariantCulture, $"acknowledged {records / seconds:N0} records/s of the {offeredMean:N0}/s offered on average: the target fell behind, and its latency includes the queue that built up."));
         }
 
         return new ScenarioOutcome(
