@@ -82,14 +82,7 @@ internal sealed class FirehoseLoad(FirehoseSettings settings, LocalCluster clust
         var lag = SampleLagAsync(name, stopLag.Token);
         var cpu = CpuNow();
         var put = await PutOpenLoopAsync(name, source, rate, cancellationToken).ConfigureAwait(false);
-        var caughtUp = await WaitUntilDeliveredAsync(name, put.LastByShard, cancellationToken).ConfigureAwait(false);
-        await stopLag.CancelAsync().ConfigureAwait(false);
-        var lags = await lag.ConfigureAwait(false);
-        var used = CpuSince(cpu);
-        await watcher.ListOnceAsync(cancellationToken).ConfigureAwait(false);
-        var seen = watcher.Seen;
-        var description = await FinalDescriptionAsync(name, put.Figures.Records, cancellationToken).ConfigureAwait(false);
-        await DeleteAsync(name, cancellationToken).ConfigureAwait(false);
+        var (caughtUp, lags, used, seen, description) = await EndDeliveryAsync(name, put, watcher, stopLag, lag, cpu, cancellationToken).ConfigureAwait(false);
 
         var lastSeen = seen.Count == 0 ? put.Start : seen.Max(o => o.SeenAt);
         var window = Seconds(put.Start, lastSeen);
@@ -113,14 +106,7 @@ internal sealed class FirehoseLoad(FirehoseSettings settings, LocalCluster clust
         var created = Stopwatch.GetTimestamp();
         await CreateDeliveryStreamAsync(name, cancellationToken).ConfigureAwait(false);
         var lag = SampleLagAsync(name, stopLag.Token);
-        var caughtUp = await WaitUntilDeliveredAsync(name, put.LastByShard, cancellationToken).ConfigureAwait(false);
-        await stopLag.CancelAsync().ConfigureAwait(false);
-        var lags = await lag.ConfigureAwait(false);
-        var used = CpuSince(cpu);
-        await watcher.ListOnceAsync(cancellationToken).ConfigureAwait(false);
-        var seen = watcher.Seen;
-        var description = await FinalDescriptionAsync(name, put.Figures.Records, cancellationToken).ConfigureAwait(false);
-        await DeleteAsync(name, cancellationToken).ConfigureAwait(false);
+        var (caughtUp, lags, used, seen, description) = await EndDeliveryAsync(name, put, watcher, stopLag, lag, cpu, cancellationToken).ConfigureAwait(false);
 
         var window = Seconds(created, caughtUp);
         var bytes = seen.Sum(o => o.Size);
@@ -205,6 +191,23 @@ internal sealed class FirehoseLoad(FirehoseSettings settings, LocalCluster clust
     }
 
     // Polls the group until each shard's checkpoint is its last put record with nothing pending; returns when.
+    // The end of a run, once its records are put: waits until they are delivered, stops sampling the
+    // lag, charges the CPU, lists the bucket a last time, reads Describe's final counters, and
+    // deletes the delivery stream.
+    private async Task<DeliveryEnd> EndDeliveryAsync(
+        string name, PutOutcome put, BucketWatcher watcher, CancellationTokenSource stopLag, Task<List<double>> lag, (TimeSpan Nodes, TimeSpan S3, long At) cpu, CancellationToken cancellationToken)
+    {
+        var caughtUp = await WaitUntilDeliveredAsync(name, put.LastByShard, cancellationToken).ConfigureAwait(false);
+        await stopLag.CancelAsync().ConfigureAwait(false);
+        var lags = await lag.ConfigureAwait(false);
+        var used = CpuSince(cpu);
+        await watcher.ListOnceAsync(cancellationToken).ConfigureAwait(false);
+        var seen = watcher.Seen;
+        var description = await FinalDescriptionAsync(name, put.Figures.Records, cancellationToken).ConfigureAwait(false);
+        await DeleteAsync(name, cancellationToken).ConfigureAwait(false);
+        return new DeliveryEnd(caughtUp, lags, used, seen, description);
+    }
+
     private async Task<long> WaitUntilDeliveredAsync(string name, IReadOnlyDictionary<string, string> lastByShard, CancellationToken cancellationToken)
     {
         var waited = Stopwatch.StartNew();
@@ -475,6 +478,8 @@ internal sealed class FirehoseLoad(FirehoseSettings settings, LocalCluster clust
     }
 
     /// <summary>The puts of a run as they are answered: counts, each shard's last record, samples.</summary>
+    private sealed record DeliveryEnd(long CaughtUp, List<double> Lags, (double NodesPercent, double S3Percent) Cpu, IReadOnlyList<SeenObject> Seen, DeliveryStreamDescription Description);
+
     private sealed class PutOutcome(long start)
     {
         private readonly Dictionary<string, string> _lastByShard = new(StringComparer.Ordinal);
