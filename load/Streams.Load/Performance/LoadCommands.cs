@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using Streams.Load.ClusterBench;
 using Streams.Load.Engine;
 using Streams.Load.Reporting;
 using Streams.Load.Targets;
@@ -110,9 +111,9 @@ internal static class LoadCommands
                     await nats.DisposeAsync().ConfigureAwait(false);
                 }
 
-                if (parse.GetValue(work) is null && Directory.Exists(directory))
+                if (parse.GetValue(work) is null)
                 {
-                    Directory.Delete(directory, recursive: true);
+                    ClusterBenchmarkRun.TryDelete(directory);
                 }
             }
         });

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
+using Streams.Load.ClusterBench;
 using Streams.Load.Engine;
 using Streams.Load.Reporting;
 using Streams.Load.Targets;
@@ -72,7 +73,7 @@ internal static class PerformanceRun
         await File.WriteAllTextAsync(Path.Combine(settings.OutputDirectory, "performance.md"), MarkdownReport.Write(report), cancellationToken).ConfigureAwait(false);
         await ReportFiles.WriteAsync(report, Path.Combine(settings.OutputDirectory, "performance"), "report", cancellationToken).ConfigureAwait(false);
         Session.Progress($"wrote {Path.Combine(settings.OutputDirectory, "performance.md")} and performance/report.md, .json, .html beside it");
-        TryDelete(work);
+        ClusterBenchmarkRun.TryDelete(work);
         return 0;
     }
 
@@ -124,21 +125,4 @@ internal static class PerformanceRun
         "Latencies go into a high-dynamic-range histogram (log-linear buckets, 3 significant digits) per scenario and per second; percentiles are nearest-rank. Records/s counts records acknowledged within the measured time.",
         "The guarantee column says what an acknowledgement meant. Streams' durability `always` acknowledges once the replicas that make a majority fsynced the batch (group commit: one fsync covers every batch appended while the previous one ran); `interval` once they wrote it, with an fsync every 50 ms. NATS JetStream (Debian's nats-server 2.9.10) acknowledges once the stream's replicas (a majority for R3) wrote the message to the OS: it does not fsync per message (checked with strace: no fsync before an acknowledgement; a stream's files are synced every 2 minutes), and that version has no setting to make it. So NATS is compared with Streams' `interval` (and `never` would be closer still); against `always` it does less work per acknowledgement.",
     ];
-
-    private static void TryDelete(string directory)
-    {
-        try
-        {
-            if (Directory.Exists(directory))
-            {
-                Directory.Delete(directory, recursive: true);
-            }
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-    }
 }
