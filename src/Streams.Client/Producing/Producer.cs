@@ -685,8 +685,7 @@ public sealed class Producer : IAsyncDisposable
         {
             ProducerLog.OutOfOrder(_logger, batch.Sequence, queue.ShardId!, batch.ProducerId, batch.Attempts, outOfOrder.Message);
             var producerId = queue.ProducerId;
-            queue.OutOfOrder(batch);
-            if (!batch.AwaitsPredecessors && !queue.IsClosing)
+            if (queue.OutOfOrder(batch))
             {
                 ProducerLog.StartingOver(_logger, producerId, queue.ShardId!, "the oldest unacknowledged batch was refused as out of order");
             }

@@ -55,6 +55,12 @@ internal sealed class ProducerBatch
     public long SentAt { get; set; }
 
     /// <summary>
+    /// Its latest attempt went out while an earlier batch of its queue was unacknowledged: a refusal
+    /// of it as out of order may only mean that it overtook that batch.
+    /// </summary>
+    public bool SentBehind { get; set; }
+
+    /// <summary>
     /// INVALID_ARGUMENT for an idempotent batch: its records may now map to several shards (its shard
     /// was split), or the request is bad. The next shard map tells which.
     /// </summary>

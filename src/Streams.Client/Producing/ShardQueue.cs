@@ -13,8 +13,8 @@ namespace Streams.Client.Producing;
 /// a repeat with its first result, so a retried batch lands once and never after a later one. A
 /// batch refused as out of order goes again once every batch before it is acknowledged. A shard
 /// takes any sequence from a producer id it has never seen, so the first batch of an id goes alone.
-/// When the sequence cannot go on (the oldest batch refused as out of order, a batch refused for
-/// good), the queue first settles every batch already sent under the old id (retrying it with its
+/// When the sequence cannot go on (the oldest batch refused as out of order although it went out
+/// with nothing before it unanswered, a batch refused for good), the queue first settles every batch already sent under the old id (retrying it with its
 /// sequence until it is acknowledged or refused as out of order: sent again under a new id, a batch
 /// whose earlier attempt landed unseen would land twice), then starts over with a new producer id.
 /// </remarks>
@@ -204,7 +204,7 @@ internal sealed class ShardQueue
                 Assign(batch);
             }
 
-            Send(batch, output);
+            Send(batch, i, output);
         }
 
         if (Holding || _open is not { } open)
@@ -226,7 +226,7 @@ internal sealed class ShardQueue
 
         SealOpen();
         Assign(open);
-        Send(open, output);
+        Send(open, _batches.Count - 1, output);
         return long.MaxValue;
     }
 
@@ -251,37 +251,53 @@ internal sealed class ShardQueue
         batch.NotBefore = notBefore;
     }
 
-    /// <summary>The shard refused the batch's sequence (OUT_OF_ORDER): nothing was written.</summary>
-    public void OutOfOrder(ProducerBatch batch)
+    /// <summary>
+    /// The shard refused the batch's sequence (OUT_OF_ORDER): that attempt wrote nothing. Returns true
+    /// when the queue gives up its producer id (the oldest batch was refused although it went out
+    /// with nothing before it unanswered).
+    /// </summary>
+    public bool OutOfOrder(ProducerBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
         Returned(batch);
+        var index = _batches.IndexOf(batch);
+        if (batch.SentBehind && !HeldBefore(index))
+        {
+            // Decided before a batch ahead of it landed, which it may have since (and after it an
+            // earlier attempt of this one, still on its way when this one went): no verdict. It goes
+            // again with its sequence once those ahead of it are settled or sent again.
+            if (index > 0)
+            {
+                batch.AwaitsPredecessors = true;
+                batch.RefusedAt = _sends;
+            }
+
+            return false;
+        }
+
+        // Not written, and never will be under this sequence: nothing ahead of it is missing (or
+        // something ahead of it will never land), yet the shard wants another sequence.
+        Unsequence(batch);
         if (Holding)
         {
-            // Not written, and it will go under another producer id or to another shard.
-            Unsequence(batch);
+            // It goes under another producer id or to another shard, and so do those waiting behind it.
+            ReleaseRefused(index);
+            return false;
         }
-        else if (_batches[0] == batch)
-        {
-            // Nothing before it is missing, yet the shard wants another sequence: start over.
-            Unsequence(batch);
-            BeginRestart();
-        }
-        else
-        {
-            batch.AwaitsPredecessors = true;
-            batch.RefusedAt = _sends;
-        }
+
+        BeginRestart(index);
+        return true;
     }
 
     /// <summary>The shard refused the batch for good: it leaves the queue (the producer fails its records).</summary>
     public void Refused(ProducerBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        var index = _batches.IndexOf(batch);
         Remove(batch);
 
         // The batches after it would meet a gap in the sequence.
-        BeginRestart();
+        BeginRestart(index);
     }
 
     /// <summary>
@@ -296,7 +312,7 @@ internal sealed class ShardQueue
         Unsequence(batch);
         batch.Refusal = refusal;
         IsClosing = true;
-        ReleaseRefused();
+        ReleaseRefused(_batches.IndexOf(batch));
     }
 
     /// <summary>The shard is closed (an acknowledgement came from another shard), or may be.</summary>
@@ -305,7 +321,7 @@ internal sealed class ShardQueue
     {
         IsClosing = true;
         ClosedSeen |= seen;
-        ReleaseRefused();
+        ReleaseRefused(0);
     }
 
     /// <summary>
@@ -326,8 +342,9 @@ internal sealed class ShardQueue
             }
         }
 
+        // The batches after them were released when they were suspected.
         IsClosing = false;
-        BeginRestart();
+        BeginRestart(_batches.Count);
     }
 
     /// <summary>
@@ -346,7 +363,7 @@ internal sealed class ShardQueue
         remainder.Attempts = batch.Attempts + 1;
         remainder.NotBefore = notBefore;
         _batches[index] = remainder;
-        BeginRestart();
+        BeginRestart(index);
     }
 
     /// <summary>Moves every record-holding batch, oldest first, to <paramref name="output"/>, leaving the queue empty. Only when <see cref="CanDrain"/>.</summary>
@@ -439,9 +456,10 @@ internal sealed class ShardQueue
         return true;
     }
 
-    private void Send(ProducerBatch batch, List<ProducerBatch> output)
+    private void Send(ProducerBatch batch, int index, List<ProducerBatch> output)
     {
         batch.SentAt = ++_sends;
+        batch.SentBehind = index > 0;
         batch.State = BatchState.InFlight;
         batch.AwaitsPredecessors = false;
         InFlight++;
@@ -480,10 +498,8 @@ internal sealed class ShardQueue
         batch.State = BatchState.Done;
     }
 
-    // The current producer id cannot go on. Batches refused as out of order while waiting for their
-    // predecessors were not written: they go under the next id. Those sent with an unknown outcome are
-    // settled first (TakeSendable retries them as they are).
-    private void BeginRestart()
+    // The current producer id cannot go on past the batch at index (which will not land under it).
+    private void BeginRestart(int index)
     {
         if (!_limits.Idempotent)
         {
@@ -491,22 +507,39 @@ internal sealed class ShardQueue
         }
 
         _restart = true;
-        ReleaseRefused();
+        ReleaseRefused(index);
     }
 
-    // Batches refused as out of order while waiting for their predecessors were not written: once
-    // the sequence will not go on (a restart, a closing shard) they are held like unsent ones, else
-    // they would wait for predecessors that are held themselves.
-    private void ReleaseRefused()
+    // Batches from index on that were refused as out of order while waiting for the ones ahead of
+    // them will not land under this producer id (a batch ahead of them will not): they are held like
+    // unsent ones, else they would wait for batches that are held themselves. Those ahead of index
+    // may still land, and go on waiting.
+    private void ReleaseRefused(int index)
     {
-        foreach (var batch in _batches)
+        for (var i = Math.Max(index, 0); i < _batches.Count; i++)
         {
+            var batch = _batches[i];
             if (batch.AwaitsPredecessors)
             {
                 batch.AwaitsPredecessors = false;
                 Unsequence(batch);
             }
         }
+    }
+
+    // A batch ahead of the one at index is held: it will not land under this producer id, so neither
+    // will any batch behind it.
+    private bool HeldBefore(int index)
+    {
+        for (var i = 0; i < index; i++)
+        {
+            if (_batches[i].Sequence < 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     // Every batch of the old producer id is settled: the batches left get sequences of a new one, in order.

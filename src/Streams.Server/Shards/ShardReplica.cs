@@ -222,7 +222,7 @@ internal sealed class ShardReplica
 
     private async ValueTask<long> AppendIdempotentAsync(ReadOnlyMemory<byte> batch, ulong producerId, int sequence, CancellationToken cancellationToken)
     {
-        (Task<long> Write, bool Proposed) decision;
+        (Task<long>? Write, bool Proposed) decision;
         QueuedAppend? queued = null;
         var startCatchUp = false;
         long term;
@@ -232,7 +232,7 @@ internal sealed class ShardReplica
             if (_caughtUpTerm < term)
             {
                 // Decided once the leader caught up, in arrival order (see CatchUpAsync).
-                queued = new QueuedAppend(batch, producerId, sequence);
+                queued = new QueuedAppend(batch, producerId, sequence, cancellationToken);
                 _queued.Add(queued);
                 startCatchUp = !_catchingUp;
                 _catchingUp = true;
@@ -240,7 +240,7 @@ internal sealed class ShardReplica
             }
             else
             {
-                decision = Decide(batch, producerId, sequence, cancellationToken);
+                decision = Decide(batch, producerId, sequence, confirmed: false, cancellationToken);
             }
         }
 
@@ -252,6 +252,18 @@ internal sealed class ShardReplica
             }
 
             decision = await queued.Decision.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (decision.Write is null)
+        {
+            // A gap. This leader may be deposed without knowing it, its producer table missing
+            // batches a newer leader wrote: a refusal for good waits until a ReadIndex confirms the
+            // leadership and applies everything committed (perhaps the missing batches, too).
+            await ConfirmGapAsync(producerId, sequence, cancellationToken).ConfigureAwait(false);
+            lock (_pendingLock)
+            {
+                decision = Decide(batch, producerId, sequence, confirmed: true, cancellationToken);
+            }
         }
 
         var write = decision.Write!;
@@ -309,9 +321,17 @@ internal sealed class ShardReplica
                     continue;
                 }
 
+                if (queued.CancellationToken.IsCancellationRequested)
+                {
+                    // Its caller gave up: deciding it now would write a batch nobody waits for,
+                    // perhaps after the producer sent it again elsewhere.
+                    queued.Decision.TrySetCanceled(queued.CancellationToken);
+                    continue;
+                }
+
                 try
                 {
-                    queued.Decision.TrySetResult(Decide(queued.Batch, queued.ProducerId, queued.Sequence, CancellationToken.None));
+                    queued.Decision.TrySetResult(Decide(queued.Batch, queued.ProducerId, queued.Sequence, confirmed: false, CancellationToken.None));
                 }
 #pragma warning disable CA1031 // The refusal belongs to that append.
                 catch (Exception ex)
@@ -325,10 +345,24 @@ internal sealed class ShardReplica
         }
     }
 
+    private async Task ConfirmGapAsync(ulong producerId, int sequence, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(5));
+        try
+        {
+            await Group.ReadIndexAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException or NotLeaderException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            throw StreamsApiException.Unavailable($"Producer {producerId}'s sequence {sequence} on shard {Identity.ShardId} does not follow its latest here, and this replica could not confirm it leads the shard ({ex.Message}); retry.");
+        }
+    }
+
     // Under _pendingLock: answers a duplicate from the producer table or the batches in flight,
-    // refuses a gap, or proposes the batch (synchronously queued in the group, so calls made in
-    // order are proposed in order).
-    private (Task<long> Write, bool Proposed) Decide(ReadOnlyMemory<byte> batch, ulong producerId, int sequence, CancellationToken cancellationToken)
+    // proposes the batch (synchronously queued in the group, so calls made in order are proposed in
+    // order), or refuses a gap: for good once confirmed, else with a null write (confirm, then decide again).
+    private (Task<long>? Write, bool Proposed) Decide(ReadOnlyMemory<byte> batch, ulong producerId, int sequence, bool confirmed, CancellationToken cancellationToken)
     {
         var (match, latest) = State.FindProducerBatch(producerId, sequence);
         if (match is { } done)
@@ -364,6 +398,11 @@ internal sealed class ShardReplica
         }
 
         var known = latest is not null || inFlight is { Count: > 0 };
+        if (known && sequence != highest + 1 && !confirmed)
+        {
+            return (null, false);
+        }
+
         if (known && sequence != highest + 1)
         {
             throw new StreamsApiException(StatusCode.FailedPrecondition, StreamsErrors.OutOfOrderSequence, $"Producer {producerId} sent sequence {sequence} to shard {Identity.ShardId}, but the next expected is {highest + 1}; send the batches in between first (term {Group.Status.Term}, applied through index {State.AppliedIndex}, {inFlight?.Count ?? 0} of its batches in flight).");
@@ -375,8 +414,8 @@ internal sealed class ShardReplica
         return (write, true);
     }
 
-    private sealed record QueuedAppend(ReadOnlyMemory<byte> Batch, ulong ProducerId, int Sequence)
+    private sealed record QueuedAppend(ReadOnlyMemory<byte> Batch, ulong ProducerId, int Sequence, CancellationToken CancellationToken)
     {
-        public TaskCompletionSource<(Task<long> Write, bool Proposed)> Decision { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<(Task<long>? Write, bool Proposed)> Decision { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

@@ -9,7 +9,8 @@ namespace Streams.Client.Tests.Producing;
 /// model of a shard with the server's idempotence rules (a producer's last 8 batches remembered, a
 /// repeat answered with its first result, a gap or a forgotten repeat refused as out of order, an
 /// unknown producer id taking any sequence) over a network that reorders requests and answers, loses
-/// requests before they land and answers after, and refuses some batches for good. Whatever happens,
+/// requests before they land and answers after, times out attempts that still land later (a request
+/// the server took on before the client gave up on it), and refuses some batches for good. Whatever happens,
 /// once the network behaves every record is acknowledged or failed exactly once; with idempotence
 /// the shard holds each acknowledged record once, none failed, in the order taken, at the place its
 /// acknowledgement says; without it, records may repeat but first copies keep the order.
@@ -26,6 +27,7 @@ public sealed class ShardQueueModelTests
         (5, Gen.Choose(0, 100).Select(n => new Op(Kind.Deliver, n))),
         (1, Gen.Choose(0, 100).Select(n => new Op(Kind.LoseRequest, n))),
         (1, Gen.Choose(0, 100).Select(n => new Op(Kind.LoseAnswer, n))),
+        (1, Gen.Choose(0, 100).Select(n => new Op(Kind.TimeOut, n))),
         (1, Gen.Choose(0, 100).Select(n => new Op(Kind.Refuse, n))),
         (6, Gen.Choose(0, 100).Select(n => new Op(Kind.Answer, n))));
 
@@ -36,6 +38,7 @@ public sealed class ShardQueueModelTests
         Deliver,
         LoseRequest,
         LoseAnswer,
+        TimeOut,
         Refuse,
         Answer,
     }
@@ -122,20 +125,67 @@ public sealed class ShardQueueModelTests
         Add(queue, 4, now: 200);
         queue.Close(seen: true);
 
+        // Refused while the batch ahead of it was unanswered: no verdict, it goes again with its sequence.
         queue.RetryAt(sent[0], 0);
         queue.OutOfOrder(sent[1]);
         var again = new List<ProducerBatch>();
         queue.TakeSendable(300, again);
-        Assert.Equal([sent[0]], again);
+        Assert.Equal([sent[0], sent[1]], again);
         Assert.False(queue.CanDrain);
 
         queue.Acknowledged(sent[0]);
+        queue.OutOfOrder(sent[2]);
+        queue.OutOfOrder(sent[1]);
+        again.Clear();
+        queue.TakeSendable(400, again);
+        Assert.Equal([sent[1], sent[2]], again);
+        Assert.False(queue.CanDrain);
+
+        // Refused as the oldest: a verdict, and the one behind it cannot land either.
+        queue.OutOfOrder(sent[1]);
         queue.OutOfOrder(sent[2]);
         Assert.True(queue.CanDrain);
         var drained = new List<ProducerBatch>();
         queue.DrainTo(drained);
         Assert.Equal([2, 3, 4], drained.SelectMany(b => Enumerable.Range(0, b.RecordCount).Select(i => (int)b.Record(i).HashKey)));
         Assert.True(queue.IsEmpty);
+    }
+
+    [Fact]
+    public void A_refusal_decided_before_an_earlier_batch_landed_is_no_reason_to_start_over()
+    {
+        var queue = NewQueue(idempotent: true, maxInFlight: 4, batchRecords: 1);
+        var firstId = queue.ProducerId;
+        Add(queue, 0, now: 0);
+        var sent = new List<ProducerBatch>();
+        queue.TakeSendable(100, sent);
+        queue.Acknowledged(sent[0]);
+        sent.Clear();
+        Add(queue, 1, now: 100);
+        Add(queue, 2, now: 100);
+        queue.TakeSendable(200, sent);
+        var (first, second) = (sent[0], sent[1]);
+
+        // The second batch's attempt times out (it may still land) and its retry overtakes the first.
+        queue.RetryAt(second, 0);
+        sent.Clear();
+        queue.TakeSendable(300, sent);
+        Assert.Equal([second], sent);
+        queue.Acknowledged(first);
+
+        // The retry's refusal, decided before the first landed, arrives once the second is oldest.
+        Assert.False(queue.OutOfOrder(second));
+        sent.Clear();
+        queue.TakeSendable(400, sent);
+        Assert.Equal([second], sent);
+        Assert.Equal((firstId, 2L), (second.ProducerId, second.Sequence));
+
+        // Sent as the oldest, the same refusal is a verdict: the queue starts over under a new id.
+        Assert.True(queue.OutOfOrder(second));
+        sent.Clear();
+        queue.TakeSendable(500, sent);
+        Assert.NotEqual(firstId, Assert.Single(sent).ProducerId);
+        Assert.Equal(0, sent[0].Sequence);
     }
 
     /// <summary>300 cases by default; STREAMS_LONG_TESTS=1 runs 10,000.</summary>
@@ -185,6 +235,9 @@ public sealed class ShardQueueModelTests
         var shard = new ModelShard();
         var requests = new List<Request>();
         var answers = new List<(ProducerBatch Batch, Verdict Verdict, long Index, int[] Records)>();
+
+        // Attempts the client gave up on that may still land, unanswered.
+        var zombies = new List<Request>();
         var outcomes = new Dictionary<int, string>();
         var acknowledgedAt = new Dictionary<int, long>();
 
@@ -267,14 +320,25 @@ public sealed class ShardQueueModelTests
                 case Kind.Answer when answers.Count > 0:
                     Answer(op.Value % answers.Count);
                     break;
-                case Kind.Deliver or Kind.LoseRequest or Kind.LoseAnswer or Kind.Refuse when requests.Count > 0:
+                case Kind.Deliver when zombies.Count > 0 && op.Value % 3 == 0:
+                    var zombie = zombies[op.Value % zombies.Count];
+                    zombies.Remove(zombie);
+                    landed.Add(zombie.Batch);
+                    trace.Add($"t={now} zombie p{zombie.ProducerId} s{zombie.Sequence} lands: {shard.Decide(zombie, idempotent).Verdict}");
+                    break;
+                case Kind.Deliver or Kind.LoseRequest or Kind.LoseAnswer or Kind.TimeOut or Kind.Refuse when requests.Count > 0:
                     var request = requests[op.Value % requests.Count];
                     requests.Remove(request);
-                    if (op.Kind == Kind.LoseRequest)
+                    if (op.Kind == Kind.TimeOut)
+                    {
+                        zombies.Add(request);
+                        answers.Add((request.Batch, Verdict.Unknown, -1, request.Records));
+                    }
+                    else if (op.Kind == Kind.LoseRequest)
                     {
                         answers.Add((request.Batch, Verdict.Unknown, -1, request.Records));
                     }
-                    else if (op.Kind == Kind.Refuse && !landed.Contains(request.Batch))
+                    else if (op.Kind == Kind.Refuse && !landed.Contains(request.Batch) && !zombies.Exists(z => z.Batch == request.Batch))
                     {
                         answers.Add((request.Batch, Verdict.Refused, -1, request.Records));
                     }
@@ -296,6 +360,12 @@ public sealed class ShardQueueModelTests
         {
             queue.SealOpen();
             now += 100;
+            foreach (var zombie in zombies)
+            {
+                shard.Decide(zombie, idempotent);
+            }
+
+            zombies.Clear();
             Pump();
             while (requests.Count > 0)
             {
