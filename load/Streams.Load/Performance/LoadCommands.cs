@@ -125,14 +125,15 @@ internal static class LoadCommands
         var quick = new Option<bool>("--quick") { Description = "4 s measured and 1 s warm-up per scenario instead of 10 s and 3 s (a smoke run; figures are rougher)." };
         var duration = new Option<TimeSpan?>("--duration") { Description = "Measured time per scenario (default 10s).", CustomParser = r => ParseDuration(r), HelpName = "duration" };
         var warmup = new Option<TimeSpan?>("--warmup") { Description = "Warm-up per scenario (default 3s).", CustomParser = r => ParseDuration(r), HelpName = "duration" };
-        var producers = new Option<int>("--producers") { Description = "Virtual producers of the maximum-throughput runs.", DefaultValueFactory = _ => 512 };
+        var producers = new Option<int>("--producers") { Description = "Virtual producers of the first maximum-throughput step (4 times as many each further step).", DefaultValueFactory = _ => 512 };
+        var maxProducers = new Option<int>("--max-producers") { Description = "The most virtual producers the maximum-throughput search tries.", DefaultValueFactory = _ => 32_768 };
         var endToEndRate = new Option<double>("--e2e-rate") { Description = "Records per second of the end-to-end runs.", DefaultValueFactory = _ => 1_000 };
         var skipNats = new Option<bool>("--skip-nats") { Description = "Leave NATS JetStream out." };
         var output = new Option<string>("--out") { Description = "Where performance.md goes (performance/report.json and .html beside it).", DefaultValueFactory = _ => "docs" };
         var work = new Option<string?>("--dir") { Description = "Where node data, NATS stores and logs go while it runs (default a temporary directory)." };
         var command = new Command("report", "Regenerate the performance report (docs/performance.md, docs/performance/report.json and report.html): Streams 1 node RF 1 and 3 nodes RF 3, durability always and interval, 100 B and 1 KiB, maximum throughput and latency at half of it, end to end, beside NATS JetStream R1 and R3.")
         {
-            quick, duration, warmup, producers, endToEndRate, skipNats, output, work,
+            quick, duration, warmup, producers, maxProducers, endToEndRate, skipNats, output, work,
         };
         command.SetAction((parse, cancellationToken) =>
         {
@@ -143,11 +144,12 @@ internal static class LoadCommands
                     Duration = parse.GetValue(duration) ?? (isQuick ? TimeSpan.FromSeconds(4) : TimeSpan.FromSeconds(10)),
                     Warmup = parse.GetValue(warmup) ?? (isQuick ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(3)),
                     VirtualProducers = parse.GetValue(producers),
+                    MaxVirtualProducers = parse.GetValue(maxProducers),
                     EndToEndRate = parse.GetValue(endToEndRate),
                     SkipNats = parse.GetValue(skipNats),
                     OutputDirectory = parse.GetValue(output)!,
                     WorkDirectory = parse.GetValue(work),
-                    Command = "dotnet run -c Release --project load/Streams.Load -- report " + string.Join(' ', parse.Tokens.Select(t => t.Value)),
+                    Command = "dotnet run -c Release --project load/Streams.Load -- " + string.Join(' ', parse.Tokens.Select(t => t.Value)),
                 },
                 cancellationToken);
         });

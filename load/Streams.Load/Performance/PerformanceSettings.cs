@@ -9,8 +9,11 @@ internal sealed record PerformanceSettings
     /// <summary>Warm-up per scenario, not counted.</summary>
     public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(3);
 
-    /// <summary>Virtual producers of the maximum-throughput runs.</summary>
+    /// <summary>Virtual producers of the first maximum-throughput step (and of the open-loop runs).</summary>
     public int VirtualProducers { get; init; } = 512;
+
+    /// <summary>The most virtual producers the maximum-throughput search tries.</summary>
+    public int MaxVirtualProducers { get; init; } = 32_768;
 
     /// <summary>The open-loop rate of the end-to-end runs, in records per second.</summary>
     public double EndToEndRate { get; init; } = 1_000;
