@@ -109,18 +109,7 @@ public sealed class ShardQueueModelTests
     [Fact]
     public void A_closing_queue_retries_what_it_sent_and_holds_the_rest_until_drained()
     {
-        var queue = NewQueue(idempotent: true, maxInFlight: 4, batchRecords: 1);
-        Add(queue, 0, now: 0);
-        var sent = new List<ProducerBatch>();
-        queue.TakeSendable(100, sent);
-        queue.Acknowledged(sent[0]);
-        sent.Clear();
-        for (var i = 1; i <= 3; i++)
-        {
-            Add(queue, i, now: 100);
-        }
-
-        queue.TakeSendable(200, sent);
+        var (queue, sent) = InFlightAfterTheFirstWasAcknowledged(3);
         Assert.Equal(3, sent.Count);
         Add(queue, 4, now: 200);
         queue.Close(seen: true);
@@ -154,16 +143,8 @@ public sealed class ShardQueueModelTests
     [Fact]
     public void A_refusal_decided_before_an_earlier_batch_landed_is_no_reason_to_start_over()
     {
-        var queue = NewQueue(idempotent: true, maxInFlight: 4, batchRecords: 1);
+        var (queue, sent) = InFlightAfterTheFirstWasAcknowledged(2);
         var firstId = queue.ProducerId;
-        Add(queue, 0, now: 0);
-        var sent = new List<ProducerBatch>();
-        queue.TakeSendable(100, sent);
-        queue.Acknowledged(sent[0]);
-        sent.Clear();
-        Add(queue, 1, now: 100);
-        Add(queue, 2, now: 100);
-        queue.TakeSendable(200, sent);
         var (first, second) = (sent[0], sent[1]);
 
         // The second batch's attempt times out (it may still land) and its retry overtakes the first.
@@ -195,15 +176,7 @@ public sealed class ShardQueueModelTests
     [Fact]
     public void A_batch_waiting_for_its_predecessors_is_held_for_draining_when_its_shard_may_have_closed()
     {
-        var queue = NewQueue(idempotent: true, maxInFlight: 4, batchRecords: 1);
-        Add(queue, 0, now: 0);
-        var sent = new List<ProducerBatch>();
-        queue.TakeSendable(100, sent);
-        queue.Acknowledged(sent[0]);
-        sent.Clear();
-        Add(queue, 1, now: 100);
-        Add(queue, 2, now: 100);
-        queue.TakeSendable(200, sent);
+        var (queue, sent) = InFlightAfterTheFirstWasAcknowledged(2);
 
         // The second overtook the first and was refused; then the first is refused as invalid (a split?).
         queue.OutOfOrder(sent[1]);
@@ -214,6 +187,25 @@ public sealed class ShardQueueModelTests
         var drained = new List<ProducerBatch>();
         queue.DrainTo(drained);
         Assert.Equal([1, 2], drained.Select(b => (int)b.Record(0).HashKey));
+    }
+
+    // A queue of one record a batch whose producer id is confirmed (its first batch acknowledged),
+    // with the next batches, of records 1 to count, in flight.
+    private static (ShardQueue Queue, List<ProducerBatch> Sent) InFlightAfterTheFirstWasAcknowledged(int count)
+    {
+        var queue = NewQueue(idempotent: true, maxInFlight: 4, batchRecords: 1);
+        Add(queue, 0, now: 0);
+        var sent = new List<ProducerBatch>();
+        queue.TakeSendable(100, sent);
+        queue.Acknowledged(sent[0]);
+        sent.Clear();
+        for (var i = 1; i <= count; i++)
+        {
+            Add(queue, i, now: 100);
+        }
+
+        queue.TakeSendable(200, sent);
+        return (queue, sent);
     }
 
     private static ShardQueue NewQueue(bool idempotent, int maxInFlight, int batchRecords)
