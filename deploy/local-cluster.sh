@@ -252,12 +252,17 @@ ensure_built() {
     [[ -f "$SERVER_DLL" ]] || die "STREAMS_SERVER_DLL is $SERVER_DLL, which does not exist"
     return 0
   fi
-  local reason=""
+  local reason="" newest
   if [[ ! -f "$SERVER_DLL" ]]; then
     reason="not built yet"
-  elif [[ -n "$(find "${SERVER_SOURCES[@]}" \( -path '*/bin' -o -path '*/obj' \) -prune -o \
-    -type f \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.proto' -o -name '*.json' \) -newer "$SERVER_DLL" -print -quit)" ]]; then
-    reason="sources changed since the last build"
+  else
+    # A build leaves Streams.Server.dll alone when only a project it uses changed (and that one's
+    # public surface did not): the newest of the projects' assemblies beside it tells the build's time.
+    newest="$(ls -t "$(dirname "$SERVER_DLL")"/Streams.*.dll | head -n 1)"
+    if [[ -n "$(find "${SERVER_SOURCES[@]}" \( -path '*/bin' -o -path '*/obj' \) -prune -o \
+      -type f \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.proto' -o -name '*.json' \) -newer "$newest" -print -quit)" ]]; then
+      reason="out of date: its sources changed since the last build"
+    fi
   fi
   [[ -n "$reason" ]] || return 0
   ((BUILD)) || die "the server is $reason ($SERVER_DLL) and --no-build was given; run: dotnet build -c Release src/Streams.Server"

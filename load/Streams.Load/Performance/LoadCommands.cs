@@ -99,6 +99,12 @@ internal static class LoadCommands
                 Console.WriteLine($"reports: {Path.Combine(target, "report.md")}, report.json, report.html");
                 return outcome.Errors > 0 ? 1 : 0;
             }
+            catch (Exception ex) when (ex is Rpc.RpcException or HttpRequestException && !cancellationToken.IsCancellationRequested)
+            {
+                // The target could not be set up (a wrong address, a cluster not running): say so in one line.
+                await Console.Error.WriteLineAsync($"streams-load: could not set up the scenario: {ex.Message} (check --endpoints, or that the cluster is running)").ConfigureAwait(false);
+                return 2;
+            }
             finally
             {
                 if (streams is not null)

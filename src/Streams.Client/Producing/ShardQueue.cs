@@ -14,8 +14,9 @@ namespace Streams.Client.Producing;
 /// batch refused as out of order goes again once every batch before it is acknowledged. A shard
 /// takes any sequence from a producer id it has never seen, so the first batch of an id goes alone.
 /// When the sequence cannot go on (the oldest batch refused as out of order although it went out
-/// with nothing before it unanswered, a batch refused for good), the queue first settles every batch already sent under the old id (retrying it with its
-/// sequence until it is acknowledged or refused as out of order: sent again under a new id, a batch
+/// with nothing before it unanswered, a batch refused for good), the queue first settles every
+/// batch already sent under the old id (retrying it with its sequence until it is acknowledged or
+/// refused as out of order with nothing before it unanswered: sent again under a new id, a batch
 /// whose earlier attempt landed unseen would land twice), then starts over with a new producer id.
 /// </remarks>
 internal sealed class ShardQueue
