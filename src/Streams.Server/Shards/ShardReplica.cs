@@ -398,13 +398,13 @@ internal sealed class ShardReplica
         }
 
         var known = latest is not null || inFlight is { Count: > 0 };
-        if (known && sequence != highest + 1 && !confirmed)
-        {
-            return (null, false);
-        }
-
         if (known && sequence != highest + 1)
         {
+            if (!confirmed)
+            {
+                return (null, false);
+            }
+
             throw new StreamsApiException(StatusCode.FailedPrecondition, StreamsErrors.OutOfOrderSequence, $"Producer {producerId} sent sequence {sequence} to shard {Identity.ShardId}, but the next expected is {highest + 1}; send the batches in between first (term {Group.Status.Term}, applied through index {State.AppliedIndex}, {inFlight?.Count ?? 0} of its batches in flight).");
         }
 
