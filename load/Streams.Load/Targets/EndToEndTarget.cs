@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Globalization;
-using Streams.Client;
 using Streams.Client.Consuming;
 using Streams.Client.Producing;
 using Streams.Load.ClusterBench;
@@ -25,10 +24,8 @@ internal sealed class EndToEndTarget(StreamsDeployment deployment, string stream
     private readonly ConcurrentDictionary<long, TaskCompletionSource> _waiting = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _readers = [];
-    private StreamsClient? _client;
-    private Producer? _producer;
+    private SharedSdkProducer? _producer;
     private Consumer? _consumer;
-    private string[] _keys = [];
 
     public override string System => "Streams";
 
@@ -55,9 +52,7 @@ internal sealed class EndToEndTarget(StreamsDeployment deployment, string stream
         }
 
         var map = await deployment.CreateStreamAsync(streamName, shards, cancellationToken).ConfigureAwait(false);
-        _client = new StreamsClient(new StreamsClientOptions { Endpoints = deployment.Endpoints });
-        _producer = _client.CreateProducer(new ProducerOptions { StreamName = streamName, BufferMaxBytes = 256L * 1024 * 1024 });
-        _keys = [.. Enumerable.Range(0, 4096).Select(i => string.Create(CultureInfo.InvariantCulture, $"producer-{i}"))];
+        _producer = new SharedSdkProducer(deployment, streamName, ProducerTransport.ProduceStream);
         switch (path)
         {
             case DeliveryPath.GetRecords:
@@ -67,7 +62,7 @@ internal sealed class EndToEndTarget(StreamsDeployment deployment, string stream
                 _readers.AddRange(map.Select(shard => Task.Run(() => SubscribeAsync(shard, _stop.Token), CancellationToken.None)));
                 break;
             default:
-                _consumer = new Consumer(_client, new ConsumerOptions { StreamName = streamName, GroupName = "load", IdleDelay = _emptyReadPause, InitialPosition = InitialPosition.TrimHorizon });
+                _consumer = new Consumer(_producer.Client, new ConsumerOptions { StreamName = streamName, GroupName = "load", IdleDelay = _emptyReadPause, InitialPosition = InitialPosition.TrimHorizon });
                 _readers.Add(_consumer.RunBatchesAsync(
                     (batch, _) =>
                     {
@@ -92,7 +87,7 @@ internal sealed class EndToEndTarget(StreamsDeployment deployment, string stream
         {
             buffer.AsSpan(0, recordBytes).Clear();
             BinaryPrimitives.WriteInt64LittleEndian(buffer, operation);
-            var receipt = await _producer!.SendAsync(_keys[producer % _keys.Length], buffer.AsMemory(0, recordBytes), null, cancellationToken).ConfigureAwait(false);
+            var receipt = await _producer!.SendAsync(producer, buffer.AsMemory(0, recordBytes), cancellationToken).ConfigureAwait(false);
             ArrayPool<byte>.Shared.Return(buffer);
             buffer = null;
             await receipt.Completion.ConfigureAwait(false);
@@ -134,11 +129,6 @@ internal sealed class EndToEndTarget(StreamsDeployment deployment, string stream
         if (_producer is not null)
         {
             await _producer.DisposeAsync().ConfigureAwait(false);
-        }
-
-        if (_client is not null)
-        {
-            await _client.DisposeAsync().ConfigureAwait(false);
         }
 
         _stop.Dispose();
